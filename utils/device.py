@@ -1,0 +1,57 @@
+"""Where tensors live, and seeded generators that stay on the CPU.
+
+Introduced in ``00_start_here``. The course runs on the CPU by default so that stored outputs
+reproduce; ``SEQUENTIA_DEVICE=cuda`` (or ``mps``) opts in to an accelerator. Random numbers always
+come from a CPU ``torch.Generator`` and are moved afterwards (:func:`randn`, :func:`randint`), so
+the same seed gives the same initialisation and the same batches on every device, and a CPU
+generator is never handed to a GPU operation by accident.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+#: The course's seed (the one the lectures use) for the bigram notebooks, initialisation and sampling.
+SEED = 2147483647
+
+
+def get_device(name: str | None = None) -> torch.device:
+    """The device named by ``name``, else by ``$SEQUENTIA_DEVICE``, else the CPU.
+
+    Raises ``RuntimeError`` with what to do when the requested accelerator is not available.
+    """
+    name = (name or os.environ.get("SEQUENTIA_DEVICE") or "cpu").strip().lower()
+    if name not in {"cpu", "cuda", "mps"} and not name.startswith("cuda:"):
+        raise ValueError(f"unknown device {name!r}: use cpu, cuda (or cuda:N) or mps.")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"SEQUENTIA_DEVICE={name} but this torch build sees no CUDA GPU "
+            f"(torch {torch.__version__}). Unset SEQUENTIA_DEVICE to run on the CPU."
+        )
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise RuntimeError("SEQUENTIA_DEVICE=mps but MPS is not available here. Unset it to run on the CPU.")
+    return torch.device(name)
+
+
+def make_generator(seed: int = SEED) -> torch.Generator:
+    """A CPU ``torch.Generator`` seeded with ``seed`` (default: the course's 2147483647)."""
+    return torch.Generator().manual_seed(seed)
+
+
+def _check_cpu(generator: torch.Generator) -> None:
+    if generator.device.type != "cpu":
+        raise ValueError("the course's helpers expect a CPU generator (see utils.device.make_generator).")
+
+
+def randn(*shape: int, generator: torch.Generator, device: torch.device | str | None = None) -> torch.Tensor:
+    """``torch.randn`` drawn from a CPU generator, then moved to ``device``."""
+    _check_cpu(generator)
+    return torch.randn(*shape, generator=generator).to(device or "cpu")
+
+
+def randint(high: int, size: tuple[int, ...], *, generator: torch.Generator) -> torch.Tensor:
+    """``torch.randint(0, high, size)`` from a CPU generator (indices stay on the CPU)."""
+    _check_cpu(generator)
+    return torch.randint(0, high, size, generator=generator)

@@ -1,0 +1,150 @@
+"""The training loop, packaged once ``03_mlp`` has written it out by hand; reused by 04 and 05.
+
+One loop for every model of the course: a model maps a batch of inputs ``X`` to logits, either
+``(B, V)`` for one next character (the MLP) or ``(B, T, V)`` for every position of a sequence
+(recurrent and attention models); :func:`lm_loss` flattens both to the same cross-entropy, skipping
+targets equal to :data:`utils.data.IGNORE_INDEX`.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .data import IGNORE_INDEX
+from .device import _check_cpu
+
+
+def lm_loss(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """Cross-entropy in nats per character; ``logits`` ``(..., V)``, ``targets`` of the leading shape."""
+    if logits.shape[:-1] != targets.shape:
+        raise ValueError(
+            f"logits {tuple(logits.shape)} and targets {tuple(targets.shape)} do not match: "
+            "targets must have the shape of logits without its last (vocabulary) dimension."
+        )
+    return F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE_INDEX, reduction=reduction
+    )
+
+
+def _check_data(X: torch.Tensor, Y: torch.Tensor) -> None:
+    if X.shape[0] != Y.shape[0] or X.shape[0] == 0:
+        raise ValueError(f"X and Y must hold the same, non-zero number of examples, got {X.shape[0]} and {Y.shape[0]}.")
+
+
+@torch.no_grad()
+def evaluate(
+    model: Callable[[torch.Tensor], torch.Tensor],
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    *,
+    batch_size: int = 4096,
+    device: torch.device | str | None = None,
+) -> float:
+    """Mean loss in nats per (non-ignored) target character over the whole of ``X, Y``.
+
+    Puts an ``nn.Module`` in eval mode (no dropout) for the duration and restores its mode after.
+    """
+    _check_data(X, Y)
+    was_training = getattr(model, "training", None)
+    if was_training is not None:
+        model.eval()
+    try:
+        total, count = 0.0, 0
+        for i in range(0, X.shape[0], batch_size):
+            xb, yb = X[i : i + batch_size].to(device or "cpu"), Y[i : i + batch_size].to(device or "cpu")
+            total += lm_loss(model(xb), yb, reduction="sum").item()
+            count += int((yb != IGNORE_INDEX).sum())
+    finally:
+        if was_training:
+            model.train()
+    return total / count
+
+
+@dataclass
+class History:
+    """What :func:`train` saw: the loss of every step, the learning rate, and periodic dev losses."""
+
+    step_loss: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    dev_steps: list[int] = field(default_factory=list)
+    dev_loss: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def smoothed(self, window: int = 100) -> torch.Tensor:
+        """The step losses averaged over consecutive blocks of ``window`` steps (a partial block dropped)."""
+        n = len(self.step_loss) // window * window
+        if n == 0:
+            return torch.tensor(self.step_loss)
+        return torch.tensor(self.step_loss[:n]).view(-1, window).mean(1)
+
+
+def train(
+    model: torch.nn.Module,
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    *,
+    optimizer: torch.optim.Optimizer,
+    steps: int,
+    generator: torch.Generator,
+    batch_size: int = 32,
+    lr_schedule: Callable[[int], float] | None = None,
+    dev: tuple[torch.Tensor, torch.Tensor] | None = None,
+    eval_every: int = 1000,
+    grad_clip: float | None = None,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+    history: History | None = None,
+) -> History:
+    """Minibatch gradient descent: sample a batch, forward, loss, backward, step; repeat ``steps`` times.
+
+    Batches are drawn with ``torch.randint`` from the CPU ``generator`` (as the lectures do) and
+    moved to ``device``. ``lr_schedule(step)`` sets the learning rate before each step. With
+    ``dev=(X_dev, Y_dev)`` the whole dev split is evaluated every ``eval_every`` steps and at the
+    end. Pass an existing ``history`` to continue it. A progress bar shows the running loss.
+    """
+    _check_cpu(generator)
+    _check_data(X, Y)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}.")
+    h = history if history is not None else History()
+    start_step = len(h.step_loss)
+    t0 = time.perf_counter()
+    model.train()
+    bar = tqdm(range(steps), file=sys.stdout, mininterval=2.0, disable=not progress, ncols=90)
+    for i in bar:
+        if lr_schedule is not None:
+            for group in optimizer.param_groups:
+                group["lr"] = lr_schedule(start_step + i)
+        ix = torch.randint(0, X.shape[0], (batch_size,), generator=generator)
+        xb, yb = X[ix].to(device or "cpu"), Y[ix].to(device or "cpu")
+        loss = lm_loss(model(xb), yb)
+        if not math.isfinite(loss.item()):
+            raise FloatingPointError(
+                f"the loss became {loss.item()} at step {start_step + i}: lower the learning rate."
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        h.step_loss.append(loss.item())
+        h.lr.append(optimizer.param_groups[0]["lr"])
+        last = i == steps - 1
+        if dev is not None and ((i + 1) % eval_every == 0 or last):
+            h.dev_steps.append(start_step + i + 1)
+            h.dev_loss.append(evaluate(model, *dev, device=device))
+            model.train()
+            bar.set_postfix(loss=f"{loss.item():.3f}", dev=f"{h.dev_loss[-1]:.4f}")
+        elif (i + 1) % 100 == 0:
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    bar.close()
+    h.seconds += time.perf_counter() - t0
+    return h
