@@ -93,7 +93,7 @@ def load_words(path: str | Path = DEFAULT_DATA, *, boundary: str = BOUNDARY) -> 
             )
         words.append(word)
     if not words:
-        what = "is empty" if not raw.strip() else f"has only blank lines ({len(blank)})"
+        what = "is empty" if not raw else f"has only blank lines ({len(blank)})"
         raise DataError(f"{path} yields no words: the file {what}. Give it one word per line.")
     if blank:
         shown = ", ".join(map(str, blank[:5])) + (" …" if len(blank) > 5 else "")

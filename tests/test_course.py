@@ -1,0 +1,82 @@
+"""Course-level checks: the pins and environment.yml agree, and every notebook is a stored, executed pair."""
+
+import json
+import re
+import subprocess
+from importlib.metadata import version
+
+import pytest
+
+from utils import REPO_ROOT
+
+PIN = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([0-9][0-9A-Za-z.+\-]*)$")
+
+
+def pins() -> dict[str, str]:
+    out = {}
+    for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        m = PIN.match(line)
+        assert m, f"requirements.txt: {line!r} is not an exact pin (name==version)"
+        out[m.group(1).lower()] = m.group(2)
+    return out
+
+
+def test_every_requirement_is_pinned_and_installed():
+    p = pins()
+    assert p["torch"] == "2.13.0"
+    for name in ("jupyterlab", "ipykernel", "matplotlib", "jupytext", "nbval", "pytest", "tqdm", "ruff"):
+        assert name in p, f"{name} is not pinned in requirements.txt"
+    for name, want in p.items():
+        have = version(name)
+        assert have.split("+")[0] == want, f"{name}: requirements.txt pins {want}, the environment has {have}"
+
+
+def test_environment_yml_reuses_the_pins():
+    text = (REPO_ROOT / "environment.yml").read_text()
+    body = [ln.split("#", 1)[0].strip() for ln in text.splitlines()]
+    body = [ln for ln in body if ln]
+    assert "- python=3.11" in body
+    assert "- -r requirements.txt" in body, "environment.yml must install requirements.txt, the one source of truth"
+    assert "- -e ." in body, "environment.yml must install the project (utils/) in editable mode"
+    pinned_here = [ln for ln in body if "==" in ln]
+    assert not pinned_here, f"environment.yml repeats pins instead of reusing requirements.txt: {pinned_here}"
+    python_req = re.search(r'requires-python = "([^"]+)"', (REPO_ROOT / "pyproject.toml").read_text()).group(1)
+    assert "3.11" in python_req
+
+
+def test_ci_calls_make_test():
+    assert "make test" in (REPO_ROOT / ".ci" / "run").read_text()
+
+
+def test_data_file_is_not_tracked():
+    tracked = subprocess.run(["git", "ls-files", "data"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.split()
+    assert "data/names.txt" not in tracked
+    assert "data/README.md" in tracked or not tracked  # README is tracked once committed
+
+
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_notebooks_exist():
+    assert NOTEBOOKS, "no notebooks found"
+    assert NOTEBOOKS[0].name == "00_start_here.ipynb"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_an_executed_pair(nb):
+    assert nb.with_suffix(".py").exists(), f"{nb.name} has no paired {nb.stem}.py"
+    data = json.loads(nb.read_text(encoding="utf-8"))
+    assert data["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in data["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    unexecuted = [i for i, c in enumerate(code) if c.get("execution_count") is None]
+    assert not unexecuted, f"{nb.name}: code cells {unexecuted} are stored without execution"
+    errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"{nb.name} is stored with an error output"
+
+
+def test_every_script_has_its_notebook():
+    for py in (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.py"):
+        assert py.with_suffix(".ipynb").exists(), f"{py.name} has no paired notebook"

@@ -1,0 +1,221 @@
+import pytest
+import torch
+
+from utils.data import (
+    IGNORE_INDEX,
+    DataError,
+    DataFileNotFoundError,
+    Vocab,
+    bigram_pairs,
+    context_windows,
+    load_words,
+    padded_sequences,
+    split_words,
+)
+
+# ---------------------------------------------------------------- the canonical facts of names.txt
+
+
+def test_names_canonical_counts(names):
+    assert len(names) == 32_033
+    assert names[:3] == ["emma", "olivia", "ava"]
+    assert names.blank_lines == []
+
+
+def test_vocab_of_names(names):
+    vocab = Vocab.from_words(names)
+    assert len(vocab) == 27
+    assert vocab.stoi["."] == 0 and vocab.stoi["a"] == 1 and vocab.stoi["z"] == 26
+    assert vocab.itos[0] == "." and vocab.itos[26] == "z"
+
+
+def test_bigram_pairs_of_names(names):
+    vocab = Vocab.from_words(names)
+    xs, ys = bigram_pairs(names, vocab)
+    assert xs.shape == ys.shape == (228_146,)
+    assert xs.dtype == torch.int64
+    # "emma" → .e em mm ma a.
+    assert xs[:5].tolist() == [0, 5, 13, 13, 1] and ys[:5].tolist() == [5, 13, 13, 1, 0]
+
+
+def test_split_sizes_and_block3_examples(names):
+    vocab = Vocab.from_words(names)
+    train, dev, test = split_words(names)
+    assert (len(train), len(dev), len(test)) == (25_626, 3_203, 3_204)
+    assert sorted(train + dev + test) == sorted(names)
+    sizes = [context_windows(s, vocab, 3)[0].shape[0] for s in (train, dev, test)]
+    assert sizes == [182_625, 22_655, 22_866]
+
+
+def test_split_matches_the_lectures_global_shuffle(names):
+    import random
+
+    expected = list(names)
+    state = random.getstate()
+    random.seed(42)
+    random.shuffle(expected)
+    random.setstate(state)
+    train, dev, test = split_words(names)
+    assert train + dev + test == expected
+    assert list(names[:2]) == ["emma", "olivia"], "split_words must not shuffle its input"
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def test_missing_file_names_make_data(tmp_path):
+    with pytest.raises(DataFileNotFoundError, match="data file not found"):
+        load_words(tmp_path / "nope.txt")
+
+
+def test_missing_default_file_says_make_data(monkeypatch, tmp_path):
+    import utils.data as data
+
+    missing = tmp_path / "names.txt"
+    monkeypatch.setattr(data, "DEFAULT_DATA", missing)
+    with pytest.raises(FileNotFoundError, match="make data"):
+        data.load_words(missing)
+
+
+def test_empty_file(write):
+    with pytest.raises(DataError, match="yields no words: the file is empty"):
+        load_words(write(b""))
+
+
+def test_only_blank_lines(write):
+    with pytest.raises(DataError, match=r"only blank lines \(3\)"):
+        load_words(write(b"\n  \n\t\n"))
+
+
+def test_blank_lines_skipped_counted_and_reported(write):
+    with pytest.warns(UserWarning, match=r"skipped 2 blank line\(s\) \(line 2, 4\)"):
+        words = load_words(write(b"ann\n\nbob\n   \ncy\n"))
+    assert words == ["ann", "bob", "cy"]
+    assert words.blank_lines == [2, 4]
+
+
+def test_crlf_and_surrounding_whitespace(write):
+    assert load_words(write(b"ann\r\n  bob \r\ncy")) == ["ann", "bob", "cy"]
+
+
+def test_bom_is_dropped(write):
+    words = load_words(write("\ufeffann\nbob\n".encode()))
+    assert words == ["ann", "bob"]
+    assert Vocab.from_words(words).chars == ("a", "b", "n", "o")
+
+
+def test_not_utf8_names_file_and_line(write):
+    path = write(b"ann\nb\xffb\n")
+    with pytest.raises(DataError, match=r"line 2: not valid UTF-8 \(byte 0xff at column 2\)"):
+        load_words(path)
+
+
+def test_boundary_glyph_collision_names_file_and_line(write):
+    path = write(b"ann\nst. john\n")
+    with pytest.raises(DataError, match=r"words.txt, line 2: 'st. john' contains '.'"):
+        load_words(path)
+
+
+def test_other_boundary_glyph_allows_dots(write):
+    words = load_words(write(b"st. john\n"), boundary="#")
+    vocab = Vocab.from_words(words, boundary="#")
+    assert vocab.itos[0] == "#" and "." in vocab.chars and " " in vocab.chars
+
+
+def test_unicode_words_give_their_own_vocabulary(write):
+    words = load_words(write("zoë\nchloé\n".encode()))
+    vocab = Vocab.from_words(words)
+    assert len(vocab) == 1 + len(set("zoëchloé"))
+    assert vocab.decode(vocab.encode("zoë")) == "zoë"
+
+
+def test_directory_is_not_a_file(tmp_path):
+    with pytest.raises(DataError, match="is a folder"):
+        load_words(tmp_path)
+
+
+# ---------------------------------------------------------------- vocabulary
+
+
+def test_encode_unknown_character_is_a_clear_error():
+    vocab = Vocab.from_words(["ann", "bob"])
+    with pytest.raises(DataError, match=r"cannot encode 'zed': character 'z' is not in this vocabulary of 5 tokens"):
+        vocab.encode("zed")
+
+
+def test_decode_round_trip_and_bad_index():
+    vocab = Vocab.from_words(["ann", "bob"])
+    assert vocab.decode([0, *vocab.encode("bob"), 0]) == ".bob."
+    assert vocab.decode(torch.tensor([[2, 3]])) == "bn"
+    with pytest.raises(DataError, match=r"cannot decode index 9: valid indices are 0 … 4"):
+        vocab.decode([9])
+
+
+def test_vocab_rejects_boundary_in_words():
+    with pytest.raises(DataError, match="contains '.', the boundary glyph"):
+        Vocab.from_words(["a.b"])
+    with pytest.raises(DataError, match="no words"):
+        Vocab.from_words([])
+
+
+# ---------------------------------------------------------------- builders
+
+
+def test_context_windows_small():
+    vocab = Vocab.from_words(["ab"])
+    X, Y = context_windows(["ab"], vocab, block_size=2)
+    assert X.tolist() == [[0, 0], [0, 1], [1, 2]]
+    assert Y.tolist() == [1, 2, 0]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "3"])
+def test_block_size_must_be_positive_integer(bad):
+    vocab = Vocab.from_words(["ab"])
+    with pytest.raises(ValueError, match="block_size must be a positive integer"):
+        context_windows(["ab"], vocab, block_size=bad)
+
+
+def test_padded_sequences_shift_and_mask():
+    vocab = Vocab.from_words(["ab", "c"])
+    X, Y = padded_sequences(["ab", "c"], vocab)
+    assert X.shape == Y.shape == (2, 3)
+    assert X.tolist() == [[0, 1, 2], [0, 3, 0]]
+    assert Y.tolist() == [[1, 2, 0], [3, 0, IGNORE_INDEX]]
+
+
+def test_padded_sequences_max_len():
+    vocab = Vocab.from_words(["abc"])
+    assert padded_sequences(["abc"], vocab, max_len=5)[0].shape == (1, 6)
+    with pytest.raises(DataError, match="does not fit max_len=2"):
+        padded_sequences(["abc"], vocab, max_len=2)
+
+
+def test_builders_reject_empty_and_string_input():
+    vocab = Vocab.from_words(["ab"])
+    with pytest.raises(DataError, match="no words given"):
+        bigram_pairs([], vocab)
+    with pytest.raises(TypeError, match="single string"):
+        context_windows("ab", vocab)
+
+
+def test_builders_report_unknown_characters():
+    vocab = Vocab.from_words(["ab"])
+    with pytest.raises(DataError, match="'x' is not in this vocabulary"):
+        bigram_pairs(["ax"], vocab)
+
+
+# ---------------------------------------------------------------- split
+
+
+@pytest.mark.parametrize("fractions", [(0.8, 0.1, 0.2), (0.5, 0.5), (1.2, -0.1, -0.1)])
+def test_split_fractions_validated(fractions):
+    with pytest.raises(ValueError, match="fractions must"):
+        split_words(["a", "b", "c"], fractions=fractions)
+
+
+def test_split_is_deterministic_and_seeded():
+    words = [f"w{i}" for i in range(100)]
+    assert split_words(words) == split_words(words)
+    assert split_words(words, seed=1) != split_words(words)
+    train, dev, test = split_words(words, fractions=(0.5, 0.25, 0.25))
+    assert (len(train), len(dev), len(test)) == (50, 25, 25)

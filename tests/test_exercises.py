@@ -1,0 +1,35 @@
+import pytest
+import torch
+
+from utils.exercises import check
+
+
+def test_not_attempted(capsys):
+    assert check("Exercise 1", ..., expected=3) is False
+    assert "⏳ Exercise 1: not attempted yet" in capsys.readouterr().out
+
+
+def test_correct_and_wrong_numbers(capsys):
+    assert check("E", 2.45461, expected=2.4546) is True
+    assert "✅ E: correct." in capsys.readouterr().out
+    assert check("E", 2.5, expected=2.4546, hint="smooth the counts") is False
+    out = capsys.readouterr().out
+    assert "❌ E: not yet (got 2.5). Hint: smooth the counts" in out
+
+
+def test_tensors_compare_with_tolerance_and_shape():
+    assert check("T", torch.tensor([1.0, 2.0]), expected=torch.tensor([1.0, 2.00001]))
+    assert not check("T", torch.tensor([1.0, 2.0, 3.0]), expected=torch.tensor([1.0, 2.0]))
+
+
+def test_custom_test_function_and_its_errors(capsys):
+    assert check("F", [3, 1, 2], test=lambda a: sorted(a) == [1, 2, 3])
+    assert not check("F", 5, test=lambda a: len(a) == 3)
+    assert "raised TypeError" in capsys.readouterr().out
+
+
+def test_exactly_one_of_expected_or_test():
+    with pytest.raises(ValueError, match="exactly one"):
+        check("X", 1)
+    with pytest.raises(ValueError, match="exactly one"):
+        check("X", 1, expected=1, test=bool)

@@ -1,0 +1,44 @@
+import json
+
+import nbformat
+import pytest
+
+from utils.results import MIME_TYPE, markdown_table, publish, read_results
+
+
+def test_publish_displays_markdown_and_json(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
+    rows = publish("03_mlp", [{"model": "MLP", "params": 11897, "train_seconds": 61.234, "dev": 2.10789, "test": 2.1}])
+    (bundle, raw), = shown
+    assert raw is True
+    assert bundle[MIME_TYPE] == {"notebook": "03_mlp", "rows": rows}
+    assert rows[0] == {"model": "MLP", "params": 11897, "train_seconds": 61.2, "dev": 2.1079, "test": 2.1}
+    assert "| MLP | 11,897 | 61.2 | 2.1079 | 2.1000 |" in bundle["text/markdown"]
+
+
+def test_rows_are_validated():
+    with pytest.raises(ValueError, match=r"needs \['dev'\]"):
+        publish("x", [{"model": "m", "params": 1}])
+    with pytest.raises(ValueError, match="not a finite number"):
+        publish("x", [{"model": "m", "params": 1, "dev": float("nan")}])
+    with pytest.raises(ValueError, match="at least one"):
+        publish("x", [])
+
+
+def test_read_results_round_trip(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("publish(...)")
+    payload = {"notebook": "01_bigram_counting", "rows": [{"model": "bigram", "params": 729, "train_seconds": None, "dev": 2.45, "test": 2.46}]}
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": "|...|", MIME_TYPE: payload})]
+    nb.cells = [nbformat.v4.new_markdown_cell("# x"), cell]
+    path = tmp_path / "01.ipynb"
+    nbformat.write(nb, path)
+    rows = read_results(path)
+    assert rows == [{**payload["rows"][0], "notebook": "01_bigram_counting"}]
+    assert json.loads(path.read_text())["cells"][1]["outputs"][0]["data"][MIME_TYPE] == payload
+
+
+def test_markdown_table_dashes_for_missing_values():
+    table = markdown_table([{"model": "m", "params": 5, "train_seconds": None, "dev": 2.0, "test": None}])
+    assert table.splitlines()[-1] == "| m | 5 | – | 2.0000 | – |"
