@@ -1,4 +1,7 @@
+import matplotlib
 import pytest
+
+matplotlib.use("Agg")  # tests draw off-screen
 
 from utils import DEFAULT_DATA
 
