@@ -12,7 +12,6 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
                --nbval-cell-timeout=900 -p no:cacheprovider
 NB ?= $(NOTEBOOKS)
 export PYTHONHASHSEED := 0
-export MPLBACKEND := module://matplotlib_inline.backend_inline
 
 .PHONY: help setup data course test lint unit nbval pairing sync lab bench run
 
@@ -40,12 +39,31 @@ data:
 sync: $(STAMP)
 	$(BIN)/jupytext --sync $(NOTEBOOKS)
 
+# The HTML course: every notebook executed afresh into _build/notebooks/ (tracked notebooks untouched),
+# then the Jupyter Book (book/) built from those copies into _build/html/. Any Sphinx warning (a page
+# that fails to build, an output it cannot render, a link to a missing notebook) fails the build.
 course: $(STAMP) data
 	$(PY) scripts/run_notebooks.py --out _build/notebooks $(NOTEBOOKS)
+	$(call build_book,_build/notebooks)
+
+BOOK_SRC := _build/book
+# $(call build_book,DIR): assemble book/ and the executed notebooks of DIR in $(BOOK_SRC)/, build
+# _build/html/ from scratch (no stale pages or cached warnings), never re-executing a notebook.
+define build_book
+	@rm -rf $(BOOK_SRC) _build/html _build/.doctrees _build/jupyter_execute _build/.jupyter_cache
+	@mkdir -p $(BOOK_SRC)/notebooks
+	cp book/_config.yml book/_toc.yml book/intro.md $(BOOK_SRC)/
+	cp $(addprefix $(1)/,$(notdir $(NOTEBOOKS))) $(BOOK_SRC)/notebooks/
+	@find $(1) -maxdepth 1 -type f ! -name '*.ipynb' ! -name '*.py' ! -name '*.log' ! -name '.*' \
+	  -exec cp {} $(BOOK_SRC)/notebooks/ \;
+	$(BIN)/jupyter-book build $(BOOK_SRC) --path-output . --warningiserror --keep-going \
+	  || { rm -f _build/html/index.html; echo "The HTML course did not build: see the warnings above."; exit 1; }
+	@echo "The HTML course (from $(1)/): _build/html/index.html"
+endef
 
 test: $(STAMP) data
 	@set -e; t0=$$(date +%s); \
-	for stage in lint unit nbval pairing; do \
+	for stage in lint unit nbval pairing site-check; do \
 	  s=$$(date +%s); $(MAKE) --no-print-directory $$stage; \
 	  echo "== stage $$stage: $$(( $$(date +%s) - s )) s"; \
 	done; echo "== make test: all stages passed in $$(( $$(date +%s) - t0 )) s"
@@ -69,6 +87,42 @@ lab: $(STAMP) data
 
 bench: $(STAMP) data
 	$(PY) scripts/run_notebooks.py --out _build/bench --bench _build/bench.md $(NOTEBOOKS)
+
+.PHONY: results site-check chromium
+
+# The README's results table, from what the stored notebooks publish (tests/test_results_readme.py
+# fails `make test` when it is stale).
+results: $(STAMP)
+	$(PY) scripts/make_results.py
+
+# The browser check of the HTML course: headless Chromium opens every page (screenshots and report in
+# _build/site-check/). It checks _build/html as `make course` left it, or, if that is missing or older
+# than a notebook, a site built from the stored notebooks (executed and checked by nbval). Skipped,
+# with a message, where Chromium is not installed and cannot be (REQUIRE_CHROMIUM=1 makes that fail).
+site-check: $(STAMP)
+	@$(MAKE) --no-print-directory chromium || true
+	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null \
+	    && ! command -v google-chrome >/dev/null; then \
+	  echo "site-check: skipped, Chromium is not available (make chromium)."; test -z "$(REQUIRE_CHROMIUM)"; \
+	else $(MAKE) --no-print-directory _build/html/index.html && $(PY) scripts/site_check.py $(NOTEBOOKS); fi
+
+_build/html/index.html: $(NOTEBOOKS) book/_config.yml book/_toc.yml book/intro.md | $(STAMP)
+	$(call build_book,notebooks)
+
+# Headless Chromium for the site check: installed with apt-get when missing (as root, e.g. in CI).
+chromium:
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null; then \
+	  true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Chromium with apt-get (for the site check)..."; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+	    || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; }; } \
+	  && echo "Chromium installed: $$(command -v chromium)" \
+	  || { echo "chromium: apt-get could not install it (offline?)."; exit 1; }; \
+	else \
+	  echo "chromium: not installed, and installing it needs root and apt-get: install Chromium yourself."; exit 1; \
+	fi
 
 run: $(STAMP) data
 	$(BIN)/jupytext --sync $(NB)

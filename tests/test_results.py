@@ -9,10 +9,12 @@ from utils.results import MIME_TYPE, markdown_table, publish, read_results
 def test_publish_displays_markdown_and_json(monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
-    rows = publish("03_mlp", [{"model": "MLP", "params": 11897, "train_seconds": 61.234, "dev": 2.10789, "test": 2.1}])
+    out = publish("03_mlp", [{"model": "MLP", "params": 11897, "train_seconds": 61.234, "dev": 2.10789, "test": 2.1}])
+    assert out is None  # a cell ending with publish(...) shows the table only
     (bundle, raw), = shown
     assert raw is True
-    assert bundle[MIME_TYPE] == {"notebook": "03_mlp", "rows": rows}
+    rows = bundle[MIME_TYPE]["rows"]
+    assert bundle[MIME_TYPE]["notebook"] == "03_mlp"
     assert rows[0] == {"model": "MLP", "params": 11897, "train_seconds": 61.2, "dev": 2.1079, "test": 2.1}
     assert "| MLP | 11,897 | 61.2 | 2.1079 | 2.1000 |" in bundle["text/markdown"]
 

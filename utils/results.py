@@ -59,8 +59,9 @@ def markdown_table(rows: Iterable[Mapping], columns: Iterable[str] = COLUMNS, ex
     return "\n".join(lines)
 
 
-def publish(notebook: str, rows: Iterable[Mapping]) -> list[dict]:
-    """Display the results table of ``notebook`` (e.g. ``"03_mlp"``) and return the normalised rows."""
+def publish(notebook: str, rows: Iterable[Mapping]) -> None:
+    """Display the results table of ``notebook`` (e.g. ``"03_mlp"``); returns nothing, so a cell ending
+    with it shows only the table."""
     from IPython.display import display
 
     clean = [_row(r) for r in rows]
@@ -68,7 +69,6 @@ def publish(notebook: str, rows: Iterable[Mapping]) -> list[dict]:
         raise ValueError("publish() needs at least one result row.")
     payload = {"notebook": notebook, "rows": clean}
     display({"text/markdown": markdown_table(clean), MIME_TYPE: payload}, raw=True)
-    return clean
 
 
 def read_results(path: str | Path) -> list[dict]:
