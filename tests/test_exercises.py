@@ -5,14 +5,14 @@ from utils.exercises import check
 
 
 def test_not_attempted(capsys):
-    assert check("Exercise 1", ..., expected=3) is False
+    assert not check("Exercise 1", ..., expected=3)
     assert "⏳ Exercise 1: not attempted yet" in capsys.readouterr().out
 
 
 def test_correct_and_wrong_numbers(capsys):
-    assert check("E", 2.45461, expected=2.4546) is True
+    assert check("E", 2.45461, expected=2.4546)
     assert "✅ E: correct." in capsys.readouterr().out
-    assert check("E", 2.5, expected=2.4546, hint="smooth the counts") is False
+    assert not check("E", 2.5, expected=2.4546, hint="smooth the counts")
     out = capsys.readouterr().out
     assert "❌ E: not yet (got 2.5). Hint: smooth the counts" in out
 
@@ -33,3 +33,12 @@ def test_exactly_one_of_expected_or_test():
         check("X", 1)
     with pytest.raises(ValueError, match="exactly one"):
         check("X", 1, expected=1, test=bool)
+
+
+def test_verdict_is_silent_in_jupyter(capsys):
+    from IPython.core.formatters import DisplayFormatter
+
+    verdict = check("S", 1, expected=1)
+    assert bool(verdict) is True and repr(verdict) == "Verdict(True)"
+    assert hasattr(verdict, "_ipython_display_") and verdict._ipython_display_() is None
+    assert DisplayFormatter().format(verdict) == ({}, {})

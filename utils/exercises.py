@@ -31,6 +31,26 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+class Verdict:
+    """The result of :func:`check`: true only for a correct answer, and silent as a cell's last value.
+
+    It behaves as a bool (``assert check(...)``, ``if check(...)``) but displays nothing in Jupyter,
+    so a learner's cell that ends with ``check(...)`` shows the verdict line only.
+    """
+
+    def __init__(self, ok: bool):
+        self.ok = bool(ok)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.ok})"
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 def check(
     name: str,
     answer: Any,
@@ -40,8 +60,8 @@ def check(
     atol: float = 1e-4,
     rtol: float = 0.0,
     hint: str = "",
-) -> bool:
-    """Print whether ``answer`` is right, and return ``True`` only if it is.
+) -> Verdict:
+    """Print whether ``answer`` is right; the returned :class:`Verdict` is true only if it is.
 
     Give either ``expected`` (compared with tolerance ``atol``/``rtol`` for numbers and tensors,
     with ``==`` otherwise) or ``test``, a function of the answer that returns ``True`` when it is
@@ -51,7 +71,7 @@ def check(
         raise ValueError("check() takes either `expected` or `test`, exactly one of them.")
     if answer is ... or answer is None:
         print(f"⏳ {name}: not attempted yet. Replace the `...` with your answer and run the cell again.")
-        return False
+        return Verdict(False)
     try:
         ok = bool(test(answer)) if test is not None else _close(answer, expected, atol, rtol)
     except Exception as err:  # a learner's answer of the wrong kind is a wrong answer, not a crash
@@ -61,4 +81,4 @@ def check(
         print(f"✅ {name}: correct.")
     else:
         print(f"❌ {name}: not yet (got {_show(answer)}).{' Hint: ' + hint if hint else ''}")
-    return ok
+    return Verdict(ok)
