@@ -108,12 +108,16 @@ def train(
     Batches are drawn with ``torch.randint`` from the CPU ``generator`` (as the lectures do) and
     moved to ``device``. ``lr_schedule(step)`` sets the learning rate before each step. With
     ``dev=(X_dev, Y_dev)`` the whole dev split is evaluated every ``eval_every`` steps and at the
-    end. Pass an existing ``history`` to continue it. A progress bar shows the running loss.
+    end. Pass an existing ``history`` to continue it: steps (for ``lr_schedule`` and ``eval_every``)
+    count on from where it stopped. A progress bar shows the running loss.
     """
     _check_cpu(generator)
     _check_data(X, Y)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}.")
+    for name, value in (("batch_size", batch_size), ("eval_every", eval_every)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     h = history if history is not None else History()
     start_step = len(h.step_loss)
     t0 = time.perf_counter()
@@ -126,25 +130,24 @@ def train(
         ix = torch.randint(0, X.shape[0], (batch_size,), generator=generator)
         xb, yb = X[ix].to(device or "cpu"), Y[ix].to(device or "cpu")
         loss = lm_loss(model(xb), yb)
-        if not math.isfinite(loss.item()):
-            raise FloatingPointError(
-                f"the loss became {loss.item()} at step {start_step + i}: lower the learning rate."
-            )
+        value = loss.item()
+        if not math.isfinite(value):
+            raise FloatingPointError(f"the loss became {value} at step {start_step + i}: lower the learning rate.")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         optimizer.step()
-        h.step_loss.append(loss.item())
+        h.step_loss.append(value)
         h.lr.append(optimizer.param_groups[0]["lr"])
         last = i == steps - 1
-        if dev is not None and ((i + 1) % eval_every == 0 or last):
+        if dev is not None and ((start_step + i + 1) % eval_every == 0 or last):
             h.dev_steps.append(start_step + i + 1)
             h.dev_loss.append(evaluate(model, *dev, device=device))
             model.train()
-            bar.set_postfix(loss=f"{loss.item():.3f}", dev=f"{h.dev_loss[-1]:.4f}")
+            bar.set_postfix(loss=f"{value:.3f}", dev=f"{h.dev_loss[-1]:.4f}", refresh=False)
         elif (i + 1) % 100 == 0:
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            bar.set_postfix(loss=f"{value:.3f}", refresh=False)  # shown at the next refresh (mininterval)
     bar.close()
     h.seconds += time.perf_counter() - t0
     return h
