@@ -13,7 +13,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 NB ?= $(NOTEBOOKS)
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup data course test lint unit nbval pairing sync lab bench run
+.PHONY: help setup data course test lint unit nbval pairing sync lab bench run results site-check chromium
 
 help:
 	@echo "make course   set up, fetch data, execute every notebook into _build/ (tracked notebooks untouched)"
@@ -22,6 +22,8 @@ help:
 	@echo "make data     provision data/names.txt (verified copy, NAMES_MIRROR, or download)"
 	@echo "make sync     jupytext-sync every notebook pair"
 	@echo "make bench    run every notebook in a fresh kernel; table in _build/bench.md"
+	@echo "make results  regenerate the README's results table from the stored notebooks"
+	@echo "make site-check  open the HTML course in headless Chromium (screenshots in _build/site-check/)"
 	@echo "make run NB=notebooks/NN_name.ipynb    execute one notebook in place (authoring)"
 
 # The environment: a virtualenv with the exact pins, then this project in editable mode so that
