@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 04 — Recurrent networks: a vanilla RNN and a GRU
 #
@@ -22,7 +30,7 @@
 # `utils.train.train` packages, train/dev/test) and [02 — the neural bigram](02_bigram_neural.ipynb)
 # (logits, softmax, cross-entropy).
 #
-# **Previous**: [03 — the MLP](03_mlp.ipynb) · **Next**: [05 — the Transformer](05_transformer.ipynb),
+# **Previous**: [03 — the MLP](03_mlp.ipynb) · **Next**: 05 — the Transformer (in preparation),
 # which replaces the step-by-step recurrence with attention over the whole prefix at once.
 
 # %%
