@@ -33,7 +33,7 @@
 # [01 — counting bigram](01_bigram_counting.ipynb); logits, softmax, `backward()` and gradient
 # descent from [02 — neural bigram](02_bigram_neural.ipynb).
 #
-# **Previous:** [02 — neural bigram](02_bigram_neural.ipynb) · **Next:** 04 — RNN and GRU (in preparation)
+# **Previous:** [02 — neural bigram](02_bigram_neural.ipynb) · **Next:** [04 — RNN and GRU](04_rnn_gru.ipynb)
 
 # %%
 import math
@@ -835,7 +835,7 @@ assert abs(dev_final - 2.09) < 0.02 and abs(test_final - 2.09) < 0.02
 assert all(r["dev"] > mlp_row["dev"] for r in rows)  # the MLP beats every bigram row
 
 # %% [markdown]
-# **Next:** 04 — RNN and GRU (in preparation) replaces the fixed window with a memory that runs
+# **Next:** [04 — RNN and GRU](04_rnn_gru.ipynb) replaces the fixed window with a memory that runs
 # along the whole name.
 #
 # ## Exercises
