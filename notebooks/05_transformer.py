@@ -1,0 +1,939 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 05 — Attention and the Transformer
+#
+# A recurrent network ([04 — RNN and GRU](04_rnn_gru.ipynb)) squeezes everything it has read into one
+# hidden vector and passes it along, one character at a time. This notebook takes the other road:
+# every position looks back at **all** earlier positions at once and decides, from their contents,
+# how much of each to take. That one operation, *self-attention*, stacked with a small MLP,
+# residual connections and layer norm, is the decoder of GPT-2 (Radford et al., 2019) built on
+# "Attention Is All You Need" (Vaswani et al., 2017).
+#
+# **What you will build**
+# 1. The simplest way to let a position see its past: the average of everything before it, first as a
+#    loop, then as a **lower-triangular matrix product**, then as a **masked softmax**. A bag-of-words
+#    model built on it is our baseline.
+# 2. **Self-attention**: queries, keys and values; why the scores are divided by √d; the causal mask;
+#    one head, then several; checked against PyTorch's `F.scaled_dot_product_attention`.
+# 3. A GPT-style decoder small enough to read in one screen: positions, residual connections, layer
+#    norm, the MLP block, dropout. Trained with AdamW and a warmup + cosine learning-rate schedule.
+# 4. Attention maps of a few names, samples at several temperatures and with top-k, and how many of
+#    them are new names.
+# 5. **The course's final table**: every model of notebooks 01–05 on the same split.
+#
+# **What you need**: the padded sequences with masked targets and the training loop of
+# [04 — RNN and GRU](04_rnn_gru.ipynb); embeddings and minibatch training from [03 — MLP](03_mlp.ipynb);
+# matrix products as "rows times columns" from [02 — neural bigram](02_bigram_neural.ipynb).
+#
+# Previous: [04 — RNN and GRU](04_rnn_gru.ipynb). This is the last notebook of the course; it ends with
+# the table that compares every model.
+
+# %%
+import math
+import time
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from IPython.display import Markdown, display
+
+import utils
+from utils.data import Vocab, load_words, padded_sequences, split_words
+from utils.device import SEED, get_device, make_generator
+from utils.exercises import check
+from utils.matmul_viz import show_matmul
+from utils.plotting import plot_attention, plot_loss
+from utils.results import markdown_table, publish, read_results
+from utils.sampling import sample
+from utils.train import evaluate, train
+
+device = get_device()
+print("device:", device)
+
+# %% [markdown]
+# ## The data, as whole words
+#
+# As in notebook 04, each name is one row: the input starts with the boundary token `.` and the
+# target is the input shifted by one, ending with `.`; positions past the end hold `-1`, which the
+# loss skips. All three splits are padded to the longest name of the whole file, so every row has
+# the same length `T`: this is the model's **block size**, the most positions it ever sees.
+
+# %%
+words = load_words()
+vocab = Vocab.from_words(words)
+train_words, dev_words, test_words = split_words(words)
+max_len = max(len(w) for w in words)
+block_size = max_len + 1  # one boundary token in front of the longest name
+
+Xtr, Ytr = padded_sequences(train_words, vocab, max_len)  # (25626, 16) each
+Xdev, Ydev = padded_sequences(dev_words, vocab, max_len)  # (3203, 16)
+Xte, Yte = padded_sequences(test_words, vocab, max_len)  # (3204, 16)
+V = len(vocab)
+print(f"vocabulary {V}, block size {block_size}")
+print("train", tuple(Xtr.shape), "dev", tuple(Xdev.shape), "test", tuple(Xte.shape))
+print("input  ", Xtr[0].tolist(), repr(vocab.decode(Xtr[0][Ytr[0] != -1])))
+print("target ", Ytr[0].tolist())
+
+# %% [markdown]
+# ## 1. Averaging the past, three ways
+#
+# Take a sequence of `T` vectors, one per position. The crudest way to give position `t` some
+# knowledge of what came before it is to average the vectors at positions `0 … t`. It must never
+# look *ahead*: the model will be asked to predict the character at `t + 1`, so seeing it would be
+# cheating. Here is a toy sequence of `T = 5` positions with `C = 2` numbers each.
+
+# %%
+g = make_generator()
+T, C = 5, 2
+x = torch.randn(T, C, generator=g)  # (5, 2)
+x
+
+# %% [markdown]
+# **Version 1, a loop.** Row `t` of the result is the mean of rows `0 … t` of `x`.
+
+# %%
+xbow_loop = torch.zeros(T, C)
+for t in range(T):
+    xbow_loop[t] = x[: t + 1].mean(dim=0)  # (C,)
+xbow_loop
+
+# %% [markdown]
+# **Version 2, a matrix product.** A mean is a weighted sum with equal weights. Put the weights of
+# row `t` in row `t` of a `T × T` matrix: `1/(t+1)` for the columns `0 … t`, zero after. The matrix
+# is lower-triangular (`torch.tril`), and `W @ x` computes every row's average in one product. The
+# picture shows it for row 3: its weights are `¼, ¼, ¼, ¼, 0`, so output row 3 is the average of
+# rows 0–3 of `x`, and the zero keeps row 4 (the future) out.
+
+# %%
+W = torch.tril(torch.ones(T, T))  # (5, 5): ones on and below the diagonal
+W = W / W.sum(dim=1, keepdim=True)  # each row sums to 1
+xbow_matmul = W @ x  # (5, 5) @ (5, 2) -> (5, 2)
+show_matmul(
+    T, T, T, C, highlight_row=3, highlight_col=0, A=W, B=x,
+    label_A="W (causal average)", label_B="x", label_out="W @ x", title="Averaging the past is a matrix product",
+)
+
+# %% [markdown]
+# **Version 3, a masked softmax.** Start from a score of 0 for every pair of positions, set the
+# scores of the future to `-inf`, and take a softmax over each row: `exp(-inf) = 0` removes the
+# future, and the equal scores that remain share the weight equally. The result is the same
+# matrix `W`. This version is the one that matters: nothing forces the scores to be equal. If they
+# were computed from the data, each position could choose *which* of its past to listen to.
+
+# %%
+future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)  # True strictly above the diagonal
+scores = torch.zeros(T, T).masked_fill(future, float("-inf"))
+W_softmax = torch.softmax(scores, dim=-1)  # (5, 5)
+xbow_softmax = W_softmax @ x
+print(W_softmax)
+assert torch.allclose(xbow_loop, xbow_matmul) and torch.allclose(xbow_loop, xbow_softmax)
+assert torch.allclose(W, W_softmax)
+print("loop == matmul == masked softmax: True")
+
+# %% [markdown]
+# The matrix product also works for a whole batch at once: a `(T, T)` matrix times a `(B, T, C)`
+# tensor broadcasts over the batch. One function, used by the baseline below:
+
+# %%
+def causal_average(x):
+    """x: (B, T, C) -> the mean of positions 0..t at each t, (B, T, C)."""
+    T = x.shape[1]
+    W = torch.tril(torch.ones(T, T, device=x.device))
+    return (W / W.sum(dim=1, keepdim=True)) @ x  # (T, T) @ (B, T, C) -> (B, T, C)
+
+
+xb = torch.randn(4, 8, 3, generator=g)  # (B=4, T=8, C=3)
+assert torch.allclose(causal_average(xb)[2, 5], xb[2, :6].mean(dim=0))
+print(tuple(causal_average(xb).shape))
+
+# %% [markdown]
+# ### A bag-of-words baseline
+#
+# A first language model on top of this average. Each character gets an embedding (as in notebook
+# 03) plus an embedding of its position; position `t` then sees two vectors: its own character and
+# the average of everything up to it, the "bag of words" of the name so far (order lost). A tanh
+# layer and a linear layer turn them into logits for the next character.
+#
+# All parameters are drawn from the course's generator: `init_weights` re-draws every matrix of a
+# module from a normal distribution with standard deviation 0.02 (GPT-2's choice) and sets biases to
+# zero and layer-norm gains to one, so the model does not depend on PyTorch's global random state.
+
+# %%
+def init_weights(model, generator, std=0.02):
+    """Matrices ~ N(0, std²) from `generator`, biases 0, layer-norm gains 1 (PyTorch's defaults for those)."""
+    for name, p in model.named_parameters():
+        if p.dim() >= 2:
+            nn.init.normal_(p, mean=0.0, std=std, generator=generator)
+        elif name.endswith("bias"):
+            nn.init.zeros_(p)
+    return model
+
+
+class BagOfWords(nn.Module):
+    def __init__(self, vocab_size, block_size, n_embd, n_hidden):
+        super().__init__()
+        self.tok = nn.Embedding(vocab_size, n_embd)
+        self.pos = nn.Embedding(block_size, n_embd)
+        self.hidden = nn.Linear(2 * n_embd, n_hidden)
+        self.out = nn.Linear(n_hidden, vocab_size)
+
+    def forward(self, idx):  # idx: (B, T)
+        T = idx.shape[1]
+        e = self.tok(idx) + self.pos(torch.arange(T, device=idx.device))  # (B, T, C)
+        bag = causal_average(e)  # (B, T, C)
+        h = torch.tanh(self.hidden(torch.cat([e, bag], dim=-1)))  # (B, T, H)
+        return self.out(h)  # (B, T, V)
+
+
+bow = init_weights(BagOfWords(V, block_size, n_embd=32, n_hidden=128), make_generator()).to(device)
+bow_params = sum(p.numel() for p in bow.parameters())
+print(f"{bow_params:,} parameters; logits", tuple(bow(Xtr[:2].to(device)).shape))
+
+# %% [markdown]
+# Training uses the course's loop from notebook 03 (`utils.train.train`): minibatches of whole names
+# drawn from the generator, the loss over every non-padded position, the dev split evaluated every
+# few hundred steps. The optimiser is AdamW (Adam with decoupled weight decay, Loshchilov & Hutter,
+# 2019), which the Transformer below needs and which works here too.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+BOW_STEPS = 3000
+bow_opt = torch.optim.AdamW(bow.parameters(), lr=3e-3, weight_decay=0.01)
+bow_hist = train(
+    bow, Xtr, Ytr, optimizer=bow_opt, steps=BOW_STEPS, generator=make_generator(), batch_size=64,
+    lr_schedule=lambda step: 3e-3 if step < BOW_STEPS // 2 else 1e-3,
+    dev=(Xdev, Ydev), eval_every=500, device=device,
+)
+bow_dev = evaluate(bow, Xdev, Ydev, device=device)
+print(f"bag of words: dev {bow_dev:.4f} after {BOW_STEPS} steps, {bow_hist.seconds:.1f} s")
+
+# %%
+assert bow_dev < 2.40, bow_dev
+print(f"bag of words dev loss {bow_dev:.2f}")
+
+# %% [markdown]
+# The bag of words beats the bigram (which sees only the current character) because the average
+# carries something about the rest of the name, but it cannot tell `ab…` from `ba…`, and every past
+# character weighs the same. The next step keeps the weighted sum and lets the data choose the
+# weights.
+#
+# ## 2. Self-attention
+#
+# Give every position three vectors, each a linear map of its own embedding:
+# - a **query** `q`: what this position is looking for;
+# - a **key** `k`: what this position offers to others;
+# - a **value** `v`: what it hands over when it is chosen.
+#
+# The score of position `t` for position `s` is the dot product `q_t · k_s`: large when what `t`
+# looks for matches what `s` offers. The masked softmax of version 3 turns the scores of each row
+# into weights over the past, and the output at `t` is the weighted sum of the values. Here is one
+# head of size 16 on a random batch of 8 positions with 32 channels.
+
+# %%
+B, T, C, head_size = 4, 8, 32, 16
+x = torch.randn(B, T, C, generator=g)  # (4, 8, 32)
+query = init_weights(nn.Linear(C, head_size, bias=False), g, std=C**-0.5)
+key = init_weights(nn.Linear(C, head_size, bias=False), g, std=C**-0.5)
+value = init_weights(nn.Linear(C, head_size, bias=False), g, std=C**-0.5)
+q, k, v = query(x), key(x), value(x)  # (4, 8, 16) each
+scores = q @ k.transpose(-2, -1) / math.sqrt(head_size)  # (4, 8, 16) @ (4, 16, 8) -> (4, 8, 8)
+causal = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+weights = torch.softmax(scores.masked_fill(causal, float("-inf")), dim=-1)  # (4, 8, 8)
+out = weights @ v  # (4, 8, 8) @ (4, 8, 16) -> (4, 8, 16)
+print(weights[0].detach().numpy().round(2))
+
+# %% [markdown]
+# The rows still sum to one and the future still gets zero, but the weights are no longer equal:
+# each row depends on the data. (The weights above come from random projections; training will make
+# them meaningful.)
+
+# %%
+assert torch.allclose(weights.sum(-1), torch.ones(B, T))
+assert (weights[:, causal] == 0).all()
+uniform = torch.tril(torch.ones(T, T)) / torch.arange(1, T + 1)[:, None]  # the plain average of section 1
+assert not torch.allclose(weights[0], uniform, atol=0.05)
+print("rows sum to 1, future weights are 0, and the weights differ from the plain average")
+
+# %% [markdown]
+# ### Why divide by √d
+#
+# If the entries of `q` and `k` are independent with variance 1, their dot product is a sum of `d`
+# products of variance 1, so its variance is `d`. With `d = 64` the scores would spread over roughly
+# ±8, and a softmax of such spread-out numbers is nearly one-hot: each position would attend to a
+# single other one from the very start, and the gradient through the softmax would almost vanish.
+# Dividing by `√d` brings the variance back to 1.
+
+# %%
+d = 64
+qs = torch.randn(10_000, d, generator=g)
+ks = torch.randn(10_000, d, generator=g)
+raw = (qs * ks).sum(-1)  # 10,000 dot products
+scaled = raw / math.sqrt(d)
+print(f"variance of q·k: {raw.var():.1f}  (d = {d});  of q·k/√d: {scaled.var():.2f}")
+print("softmax of 8 raw scores:   ", torch.softmax(raw[:8], dim=0).numpy().round(3))
+print("softmax of 8 scaled scores:", torch.softmax(scaled[:8], dim=0).numpy().round(3))
+top_raw = torch.softmax(raw.view(-1, 8), dim=-1).max(dim=-1).values.mean()  # 1,250 rows of 8 scores
+top_scaled = torch.softmax(scaled.view(-1, 8), dim=-1).max(dim=-1).values.mean()
+print(f"largest weight of a row, on average: raw {top_raw:.2f}, scaled {top_scaled:.2f} (uniform: {1 / 8:.3f})")
+
+# %%
+assert 0.9 * d < raw.var() < 1.1 * d and 0.9 < scaled.var() < 1.1
+assert top_raw > 0.8 and top_scaled < 0.45
+print("unscaled: variance ≈ d and a nearly one-hot softmax; scaled: variance ≈ 1 and a spread softmax")
+
+# %% [markdown]
+# ### One head as a function, checked against PyTorch
+#
+# `attention(q, k, v)` is everything above in four lines. PyTorch ships the same computation as
+# `F.scaled_dot_product_attention` (fused, faster, and able to use flash-attention kernels on a GPU).
+# Before trusting it inside our model, check that it agrees with ours.
+
+# %%
+def attention(q, k, v, causal=True):
+    """q, k, v: (..., T, d). Returns the outputs (..., T, d) and the weights (..., T, T)."""
+    T, d = q.shape[-2], q.shape[-1]
+    scores = q @ k.transpose(-2, -1) / math.sqrt(d)  # (..., T, T)
+    if causal:
+        future = torch.triu(torch.ones(T, T, dtype=torch.bool, device=q.device), diagonal=1)
+        scores = scores.masked_fill(future, float("-inf"))
+    weights = torch.softmax(scores, dim=-1)
+    return weights @ v, weights
+
+
+ours, _ = attention(q, k, v)
+theirs = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+print("largest difference:", f"{(ours - theirs).abs().max():.1e}")
+assert torch.allclose(ours, theirs, atol=1e-6)
+
+# %% [markdown]
+# The mask is what makes this a *decoder*: the output at position `t` must not change when a later
+# input changes. Check it: alter the last position's input and compare.
+
+# %%
+x2 = x.clone()
+x2[:, -1] = torch.randn(B, C, generator=g)  # change only the last position
+out2, _ = attention(query(x2), key(x2), value(x2))
+same_past = torch.allclose(out[:, :-1], out2[:, :-1])
+print("earlier outputs unchanged:", same_past, "| last output changed:", not torch.allclose(out[:, -1], out2[:, -1]))
+assert same_past
+
+# %% [markdown]
+# ### Many heads
+#
+# One head computes one set of weights per position: one question asked of the past ("which vowel
+# came last?"). **Multi-head attention** asks several questions in parallel: split the `C` channels
+# into `n_head` groups, run attention in each group independently, concatenate the results and mix
+# them with one more linear layer (`proj`). The queries, keys and values of all heads come from a
+# single `Linear(C, 3C)`, which is just the three projections stacked.
+#
+# The class below can compute attention our way (`fused=False`, and it keeps the weights for the
+# attention maps later) or PyTorch's way (`fused=True`). The dropout on its output is explained in
+# section 3. (GPT-2 also applies dropout to the attention weights themselves. We leave them whole: it
+# keeps the class short, and on a CPU drawing the random masks is one of the dearest operations of a
+# training step, about an eighth of it in a `torch.profiler` run of this model.)
+
+# %%
+class MultiHeadAttention(nn.Module):
+    def __init__(self, n_embd, n_head, dropout=0.0):
+        super().__init__()
+        assert n_embd % n_head == 0
+        self.n_head = n_head
+        self.qkv = nn.Linear(n_embd, 3 * n_embd)  # queries, keys and values of all heads
+        self.proj = nn.Linear(n_embd, n_embd)  # mixes the heads' outputs
+        self.drop = nn.Dropout(dropout)
+        self.fused, self.weights = True, None
+
+    def forward(self, x):  # (B, T, C)
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).split(C, dim=-1)  # 3 × (B, T, C)
+        q, k, v = (z.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for z in (q, k, v))  # (B, h, T, C/h)
+        if self.fused:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, h, T, C/h)
+        else:
+            y, self.weights = attention(q, k, v)  # weights: (B, h, T, T)
+        y = y.transpose(1, 2).reshape(B, T, C)  # heads side by side again
+        return self.drop(self.proj(y))
+
+
+mha = init_weights(MultiHeadAttention(C, n_head=4), g, std=C**-0.5)
+y_fused = mha(x)
+mha.fused = False
+y_ours = mha(x)
+print(tuple(y_ours.shape), "heads' weights", tuple(mha.weights.shape), f"largest difference {(y_ours - y_fused).abs().max():.1e}")
+assert torch.allclose(y_ours, y_fused, atol=1e-6)
+
+# %% [markdown]
+# ## 3. From attention to a Transformer
+#
+# Attention alone is not yet a language model. Four more ingredients make the GPT decoder.
+#
+# ### Positions
+# Attention treats its input as a *set*: the scores compare contents, not places. Without the mask,
+# shuffling the positions just shuffles the outputs the same way. (The causal mask leaks a little
+# order, since position `t` sees `t + 1` inputs, but not enough to tell `ab` from `ba`.)
+
+# %%
+perm = torch.randperm(T, generator=g)
+x_shuffled = x[:, perm]
+out_then_shuffle = attention(query(x), key(x), value(x), causal=False)[0][:, perm]
+shuffle_then_out = attention(query(x_shuffled), key(x_shuffled), value(x_shuffled), causal=False)[0]
+print("attention(shuffled x) == shuffled attention(x):", torch.allclose(out_then_shuffle, shuffle_then_out, atol=1e-6))
+assert torch.allclose(out_then_shuffle, shuffle_then_out, atol=1e-6)
+
+# %% [markdown]
+# So the model adds a learned **position embedding** to each character's embedding: a second table,
+# with one row per position `0 … block_size − 1`, exactly like the character table of notebook 03.
+# The sum tells every later layer both *what* and *where*.
+#
+# ### Residual connections and layer norm
+# Each sub-layer computes a *change* that is added to its input, `x = x + f(x)`, instead of replacing
+# it. The sum is a highway for the gradient (the derivative of `x + f(x)` is `1 + f'(x)`, so it never
+# fades through depth, the problem notebook 04 met in recurrent networks), and at initialisation,
+# with small weights, every block is close to the identity, so a deep stack starts out as a shallow
+# one. **Layer norm** (Ba et al., 2016) rescales each position's vector to mean 0 and variance 1
+# (then applies a learned gain and bias) before each sub-layer, which keeps the scale of the
+# activations steady whatever the depth. GPT-2 puts it *before* the sub-layer ("pre-norm") and once
+# more at the very end.
+
+# %%
+ln = nn.LayerNorm(C)
+h = ln(3.0 * x + 5.0)  # (4, 8, 32): badly scaled input
+print(f"per position: mean {h.mean(-1).abs().max():.1e} (max |mean|), std {h.std(-1, unbiased=False).mean():.4f}")
+assert torch.allclose(h.mean(-1), torch.zeros(B, T), atol=1e-5)
+assert torch.allclose(h.std(-1, unbiased=False), torch.ones(B, T), atol=1e-3)
+
+# %% [markdown]
+# ### The MLP block and dropout
+# Attention *gathers* information from other positions; it is a weighted average, nothing more. The
+# **MLP** then *processes* what was gathered, at each position separately: a linear layer to 4×
+# the width, a GELU non-linearity (a smooth ReLU), and a linear layer back. One block is
+# "communicate, then compute".
+#
+# **Dropout** (Srivastava et al., 2014) sets a random fraction `p` of the activations to zero
+# during training and scales the survivors by `1/(1 − p)`, so the expected value is unchanged; at
+# evaluation time it does nothing. A network that cannot rely on any single unit has to spread what
+# it learns, which curbs overfitting: our 25,626 training names are few for a model of this size.
+
+# %%
+drop = nn.Dropout(0.2)
+ones = torch.ones(10_000)
+torch.manual_seed(SEED)  # nn.Dropout draws from PyTorch's global generator
+dropped = drop(ones)
+print(f"training: {(dropped == 0).float().mean():.3f} zeroed, mean {dropped.mean():.3f}")
+drop.eval()
+print("evaluation: unchanged:", torch.equal(drop(ones), ones))
+assert abs((dropped == 0).float().mean() - 0.2) < 0.02 and abs(dropped.mean() - 1.0) < 0.03
+
+# %% [markdown]
+# ### The whole model
+# Here is a GPT-2-style decoder. `Block` is attention then MLP, each behind a layer norm and
+# inside a residual connection. `GPT` embeds characters and positions, runs `n_layer` blocks, a final
+# layer norm, and maps each position back to `V` logits. The output layer shares its weight matrix
+# with the character embedding (**weight tying**, Press & Wolf, 2017): a character's vector is used
+# both to read it and to score it as the next character, which saves parameters and helps a little
+# on small data.
+
+# %%
+class Block(nn.Module):
+    def __init__(self, n_embd, n_head, dropout):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(n_embd)
+        self.attn = MultiHeadAttention(n_embd, n_head, dropout)
+        self.ln2 = nn.LayerNorm(n_embd)
+        self.mlp = nn.Sequential(
+            nn.Linear(n_embd, 4 * n_embd), nn.GELU(), nn.Linear(4 * n_embd, n_embd), nn.Dropout(dropout)
+        )
+
+    def forward(self, x):  # (B, T, C) -> (B, T, C)
+        x = x + self.attn(self.ln1(x))  # communicate: gather from the past
+        x = x + self.mlp(self.ln2(x))  # compute: at each position on its own
+        return x
+
+
+class GPT(nn.Module):
+    def __init__(self, vocab_size, block_size, n_embd, n_head, n_layer, dropout=0.0):
+        super().__init__()
+        self.tok = nn.Embedding(vocab_size, n_embd)  # what
+        self.pos = nn.Embedding(block_size, n_embd)  # where
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.Sequential(*[Block(n_embd, n_head, dropout) for _ in range(n_layer)])
+        self.ln_f = nn.LayerNorm(n_embd)
+        self.head = nn.Linear(n_embd, vocab_size, bias=False)
+        self.head.weight = self.tok.weight  # weight tying
+
+    def forward(self, idx):  # (B, T) -> (B, T, V)
+        T = idx.shape[1]
+        x = self.drop(self.tok(idx) + self.pos(torch.arange(T, device=idx.device)))  # (B, T, C)
+        return self.head(self.ln_f(self.blocks(x)))
+
+    def use_fused_attention(self, fused=True):
+        for block in self.blocks:
+            block.attn.fused = fused
+
+# %% [markdown]
+# The size: 64 channels split into 4 heads of 16, 3 blocks, dropout 0.1: about 150,000 parameters,
+# small enough to train in under four minutes on two CPU cores.
+#
+# The initialisation follows GPT-2: every matrix from N(0, 0.02²), and the two matrices that write
+# into the residual stream in each block (`attn.proj` and the MLP's last layer) scaled down by
+# `√(2 · n_layer)`, since `2 · n_layer` of them add up along the stream.
+
+# %%
+def init_gpt(model, generator, n_layer):
+    init_weights(model, generator, std=0.02)
+    for block in model.blocks:
+        for w in (block.attn.proj.weight, block.mlp[2].weight):
+            nn.init.normal_(w, mean=0.0, std=0.02 / math.sqrt(2 * n_layer), generator=generator)
+    return model
+
+
+config = dict(n_embd=64, n_head=4, n_layer=3, dropout=0.1)
+model = init_gpt(GPT(V, block_size, **config), make_generator(), config["n_layer"]).to(device)
+n_params = sum(p.numel() for p in model.parameters())  # the tied matrix is counted once
+print(config)
+print(f"{n_params:,} parameters")
+for name, p in list(model.named_parameters())[:2] + list(model.blocks[0].named_parameters()):
+    print(f"  {name:22s} {tuple(p.shape)}")
+
+# %% [markdown]
+# Two checks before training. First, the model with our written-out attention and the model with
+# PyTorch's fused attention compute the same logits (in evaluation mode, where dropout is off).
+# Second, a fresh model predicts every character with roughly equal probability: its loss is close
+# to `ln V`, and each block starts close to the identity.
+
+# %%
+model.eval()
+xb = Xtr[:64].to(device)
+model.use_fused_attention(False)
+logits_ours = model(xb)  # (64, 16, 27)
+model.use_fused_attention(True)
+logits_fused = model(xb)
+print(tuple(logits_fused.shape), f"largest difference {(logits_ours - logits_fused).abs().max():.1e}")
+assert torch.allclose(logits_ours, logits_fused, atol=1e-5)
+init_dev = evaluate(model, Xdev, Ydev, device=device)
+print(f"dev loss at initialisation {init_dev:.4f}; ln V = {math.log(V):.4f}")
+assert abs(init_dev - math.log(V)) < 0.05
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+def seconds_per_step(fused, steps=10, batch=128):
+    model.train()
+    model.use_fused_attention(fused)
+    xb, yb = Xtr[:batch].to(device), Ytr[:batch].to(device)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        model.zero_grad()
+        F.cross_entropy(model(xb).flatten(0, 1), yb.flatten(), ignore_index=-1).backward()
+    return (time.perf_counter() - t0) / steps
+
+
+ms_ours, ms_fused = 1000 * seconds_per_step(False), 1000 * seconds_per_step(True)
+model.zero_grad(set_to_none=True)
+print(f"forward + backward of a batch of 128 names: written out {ms_ours:.1f} ms, fused {ms_fused:.1f} ms")
+
+
+# %% [markdown]
+# ### Skipping the padding, for free
+#
+# A name is 6 characters long on average, but every row is padded to 16 positions, so more than half
+# of each batch is padding whose targets the loss ignores. The causal mask gives us a way out: no
+# position depends on any later one, so cutting off the columns after the longest name *in the
+# batch* cannot change the logits of the columns we keep. `SkipPadding` runs the model on the
+# shortened batch and pads the logits back with zeros (their targets are `-1`, so the loss never
+# reads them). It is exact, as the check shows, and it makes a training step about a third cheaper.
+
+# %%
+class SkipPadding(nn.Module):
+    """Runs `model` only up to the longest word of the batch; exact for a causal model."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, idx):  # (B, T) -> (B, T, V)
+        T = idx.shape[1]
+        used = int((idx != 0).sum(dim=1).max()) + 1  # the start token + the longest word's characters
+        return F.pad(self.model(idx[:, :used]), (0, 0, 0, T - used))  # zero logits where targets are -1
+
+
+trainable = SkipPadding(model)
+model.eval()
+xb, yb = Xtr[:128].to(device), Ytr[:128].to(device)
+full, skipped = model(xb), trainable(xb)
+kept = yb != -1
+used = int((xb != 0).sum(dim=1).max()) + 1
+print(f"this batch uses {used} of {block_size} columns; largest difference {(full - skipped)[kept].abs().max():.1e}")
+assert torch.allclose(full[kept], skipped[kept], atol=1e-5)
+assert (yb[:, used:] == -1).all()
+
+# %% [markdown]
+# ## 4. Training
+#
+# The budget of this notebook is a few minutes on two CPU cores, so the recipe matters more than the
+# number of steps:
+# - **AdamW** with weight decay 0.1 on the matrices (not on biases and layer-norm gains: pulling
+#   those towards zero has no regularising meaning);
+# - a **learning-rate schedule**: a short linear *warmup* (Adam's running averages start empty, and
+#   large early steps can wreck a freshly initialised Transformer), then a **cosine decay** to 2% of
+#   the peak, so the last steps settle into a minimum instead of bouncing around it;
+# - **dropout** against overfitting, batches of 128 names (a larger batch costs less per name on a
+#   CPU), and gradient clipping at norm 1.
+
+# %%
+STEPS, BATCH, LR, WARMUP = 5000, 128, 8e-3, 200
+
+
+def warmup_cosine(step, peak=LR, warmup=WARMUP, total=STEPS, floor=0.02):
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+fig, ax = plt.subplots(figsize=(6, 2.5))
+ax.plot([warmup_cosine(s) for s in range(STEPS)])
+ax.set_xlabel("step")
+ax.set_ylabel("learning rate")
+ax.set_title("linear warmup, then cosine decay")
+plt.show()
+
+# %%
+decay = [p for p in model.parameters() if p.dim() >= 2]
+no_decay = [p for p in model.parameters() if p.dim() < 2]
+optimizer = torch.optim.AdamW(
+    [{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}], lr=LR, betas=(0.9, 0.99)
+)
+print(f"{sum(p.numel() for p in decay):,} parameters decayed, {sum(p.numel() for p in no_decay):,} not")
+
+# %% [markdown]
+# Dropout draws from PyTorch's global random generator (it takes no `generator` argument), so we seed
+# that once here; the batches still come from the course's generator. 5,000 steps of 128 names is 25
+# passes over the training names: without dropout this many passes overfit.
+#
+# How the recipe was chosen: the same model, trained for 5,000 steps of 128 names on this 2-core
+# machine, with a few settings changed at a time (dev / test loss; measured once outside the notebook,
+# not re-run here):
+#
+# | peak learning rate | final rate | dropout | batch × steps | dev | test |
+# |---|---|---|---|---|---|
+# | 3e-3 | 10% | 0.05 | 128 × 5,000 | 1.9727 | 1.9768 |
+# | 3e-3 | 10% | 0.1 | 128 × 5,000 | 1.9779 | 1.9830 |
+# | 3e-3 | 10% | 0.05 | 64 × 10,000 | 1.9672 | 1.9720 |
+# | 2e-3 | 10% | 0 | 64 × 10,000 | 1.9932 | 1.9988 |
+# | 5e-3 | 2% | 0.05 | 128 × 5,000 | 1.9613 | 1.9660 |
+# | 5e-3 | 2% | 0.1 | 128 × 5,000 | 1.9636 | 1.9641 |
+# | 8e-3 | 2% | 0.05 | 128 × 5,000 | 1.9544 | 1.9628 |
+# | 1.2e-2 | 2% | 0.05 | 128 × 5,000 | 1.9620 | 1.9636 |
+# | **8e-3** | **2%** | **0.1** | **128 × 5,000** | **1.9553** | **1.9590** |
+#
+# Within a fixed budget a higher learning rate with a deep decay bought the most; without dropout the
+# model overfits (its training loss ends near 1.79 while dev stays near 1.99).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+torch.manual_seed(SEED)
+model.use_fused_attention(True)
+history = train(
+    trainable, Xtr, Ytr, optimizer=optimizer, steps=STEPS, generator=make_generator(), batch_size=BATCH,
+    lr_schedule=warmup_cosine, dev=(Xdev, Ydev), eval_every=1000, grad_clip=1.0, device=device,
+)
+gpt_dev = evaluate(model, Xdev, Ydev, device=device)
+print(f"Transformer: dev {gpt_dev:.4f} after {STEPS} steps, {history.seconds:.1f} s")
+
+# %%
+assert gpt_dev < 1.98, gpt_dev
+assert gpt_dev < bow_dev - 0.2, (gpt_dev, bow_dev)
+print("Transformer dev loss < 1.98, more than 0.2 below the bag of words")
+
+# %%
+plot_loss({"Transformer": history, "bag of words": bow_hist}, window=100, title="Training and dev loss")
+plt.show()
+
+# %% [markdown]
+# ## 5. What the heads look at
+#
+# Switch the trained model to the written-out attention, which keeps each layer's weights, and feed
+# it a name. Each map below is one head: row `t` is the query at position `t` (the character just
+# read, from which the model predicts the next one), the columns are the positions it may attend
+# to, and the upper triangle is blank because the mask hides the future.
+
+# %%
+def attention_maps(name):
+    """The weights of every head of every layer for `name`: a list of n_layer tensors (n_head, T, T)."""
+    model.eval()
+    model.use_fused_attention(False)
+    with torch.no_grad():
+        model(torch.tensor([[0] + vocab.encode(name)], device=device))
+    model.use_fused_attention(True)
+    return [block.attn.weights[0].cpu() for block in model.blocks]
+
+
+maps = attention_maps("sebastian")
+print(len(maps), "layers of", tuple(maps[0].shape))
+assert all(torch.allclose(m.sum(-1), torch.ones(m.shape[:2])) for m in maps)
+assert all((m.triu(diagonal=1) == 0).all() for m in maps)
+
+# %%
+n_layer, n_head = config["n_layer"], config["n_head"]
+fig, axes = plt.subplots(n_layer, n_head, figsize=(2.5 * n_head, 2.5 * n_layer))
+tokens = ["."] + list("sebastian")
+for layer in range(n_layer):
+    for head in range(n_head):
+        ax = plot_attention(maps[layer][head], tokens, ax=axes[layer, head])
+        ax.set_title(f"layer {layer}, head {head}", fontsize=9)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+fig.suptitle("'sebastian': each head of each layer (rows: queries, columns: keys)")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# One name can mislead. Here are three more, each seen through the heads of the last layer, the
+# one that feeds the prediction directly.
+
+# %%
+names = ["emma", "kristopher", "zoe"]
+last = n_layer - 1
+fig, axes = plt.subplots(len(names), n_head, figsize=(2.5 * n_head, 2.5 * len(names)))
+for row, name in enumerate(names):
+    weights_last = attention_maps(name)[last]  # (n_head, T, T)
+    for head in range(n_head):
+        ax = plot_attention(weights_last[head], ["."] + list(name), ax=axes[row, head])
+        ax.set_title(f"'{name}', head {head}", fontsize=9)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+fig.suptitle(f"layer {last}: the same heads on different names")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 6. Sampling: temperature, top-k and novelty
+#
+# Sampling works as in every earlier notebook (`utils.sampling.sample`): start from the boundary
+# token, ask the model for the next character's logits, draw one, append it, and stop at the next
+# boundary. The model sees the whole name so far (`window=None`), cropped to its block size.
+#
+# Two knobs reshape the distribution before each draw. **Temperature** divides the logits: below 1
+# it sharpens them towards the most likely characters, above 1 it flattens them. **Top-k** keeps only
+# the `k` most likely characters. A third question is how *new* the samples are: a model that only
+# repeated training names would be a lookup table. Novelty is the fraction of samples that do not
+# appear among the training names.
+
+# %%
+model.eval()
+next_logits = lambda ctx: model(ctx)[:, -1, :]  # (1, t) context -> (1, V) logits of the next character
+seen = set(train_words)
+settings = {
+    "temperature 1.0": dict(temperature=1.0),
+    "temperature 0.5": dict(temperature=0.5),
+    "temperature 1.5": dict(temperature=1.5),
+    "top-k 3": dict(top_k=3),
+}
+N_SAMPLES = 200
+samples = {
+    label: sample(next_logits, vocab, N_SAMPLES, make_generator(), max_context=block_size, device=device, **kw)
+    for label, kw in settings.items()
+}
+novelty = {label: sum(w not in seen for w in ws) / len(ws) for label, ws in samples.items()}
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+for label, ws in samples.items():
+    print(f"{label:16s} novel {novelty[label]:.0%}, distinct {len(set(ws)) / len(ws):.0%}:", " ".join(ws[:10]))
+
+# %% [markdown]
+# A lower temperature, or keeping only the top 3 characters, produces more conventional names, and
+# more of them are copies of training names. A higher temperature invents almost only new strings,
+# at the price of spellings no one would choose. At temperature 1 (the model's own distribution)
+# most samples are new names that still read like names.
+
+# %%
+assert novelty["temperature 0.5"] < novelty["temperature 1.0"] and novelty["top-k 3"] < novelty["temperature 1.0"], novelty
+assert novelty["temperature 1.0"] > 0.5 and novelty["temperature 1.5"] > 0.8, novelty
+print("temperature 0.5 and top-k 3 copy more training names than temperature 1; most samples at T = 1 are new")
+
+# %% [markdown]
+# ## 7. The course's final table
+#
+# Every notebook published its models' figures with `utils.results.publish`, machine-readably, in its
+# stored outputs. Read them back, add this notebook's two models, evaluated on the test split once,
+# now, and put every model of the course side by side: same names, same split, same loss (nats per
+# character, end token included).
+
+# %%
+bow_test = evaluate(bow, Xte, Yte, device=device)
+gpt_test = evaluate(model, Xte, Yte, device=device)
+our_rows = [
+    dict(model="bag of words (causal average)", params=bow_params, train_seconds=bow_hist.seconds, dev=bow_dev, test=bow_test),
+    dict(model="Transformer (GPT, 3 blocks)", params=n_params, train_seconds=history.seconds, dev=gpt_dev, test=gpt_test),
+]
+assert gpt_test <= 1.97, gpt_test
+print("Transformer test loss ≤ 1.97")
+
+# %%
+earlier = ["01_bigram_counting", "02_bigram_neural", "03_mlp", "04_rnn_gru"]
+course_rows, missing = [], []
+for nb in earlier:
+    path = utils.REPO_ROOT / "notebooks" / f"{nb}.ipynb"
+    rows = read_results(path) if path.exists() else []
+    if not rows:
+        missing.append(nb)
+    seen_models = {r["model"] for r in course_rows}
+    course_rows += [r for r in rows if r["model"] not in seen_models]  # 03 repeats the bigram rows of 01-02
+course_rows += [dict(r, notebook="05_transformer") for r in our_rows]
+print("notebooks read:", [nb for nb in earlier if nb not in missing], "| missing:", missing)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+display(Markdown(markdown_table(course_rows, columns=("notebook", "model", "params", "train_seconds", "dev", "test"))))
+
+# %% [markdown]
+# The best model of each notebook against the time it took to train: each step of the course buys a
+# lower loss with more computation. (Training seconds depend on the machine; these are the figures
+# stored in each notebook.)
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 4.5))
+plotted = [r for r in course_rows if r.get("test") is not None and r.get("train_seconds") is not None]
+for i, nb in enumerate(dict.fromkeys(r["notebook"] for r in plotted)):
+    pts = [r for r in plotted if r["notebook"] == nb]
+    ax.scatter([max(r["train_seconds"], 0.01) for r in pts], [r["test"] for r in pts], color=f"C{i}", label=nb, zorder=3)
+    for r in pts:
+        ax.annotate(r["model"], (max(r["train_seconds"], 0.01), r["test"]), fontsize=7, xytext=(4, 3), textcoords="offset points")
+ax.set_xscale("log")
+ax.set_xlabel("training seconds (log scale)")
+ax.set_ylabel("test loss (nats per character)")
+ax.set_title("Every model of the course on the same test split")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8)
+plt.show()
+
+# %%
+best = min((r for r in course_rows if r.get("test") is not None), key=lambda r: r["test"])
+print("lowest test loss of the course:", best["model"])
+assert best["notebook"] == "05_transformer" and best["model"].startswith("Transformer"), best
+
+# %% [markdown]
+# ## Summary
+#
+# - Averaging the past is a product with a lower-triangular matrix, and the same matrix is a masked
+#   softmax of equal scores. A bag-of-words model built on that average beats the bigram but not the
+#   MLP: the average forgets the order of the characters.
+# - Self-attention lets the scores come from the data: each position's query is compared with the keys
+#   of the positions up to it, the scores are divided by √d so that the softmax is not saturated from
+#   the start, and the weights average the values. Several heads ask several questions at once. Our
+#   four lines agree with `F.scaled_dot_product_attention`.
+# - Attention ignores order, so positions get their own embedding. Residual connections, pre-norm
+#   layer norm and an MLP after each attention make a block; three blocks, GPT-2's initialisation and
+#   weight tying make a model of about 150,000 parameters.
+# - Trained for 5,000 steps with AdamW, warmup and a cosine decay and dropout 0.1, it has the lowest
+#   test loss of the course (the table above); the learning rate and dropout mattered more than the
+#   number of steps.
+# - The heads' maps show where each position looks; temperature and top-k trade new names for
+#   conventional ones.
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1 — a past that fades.** Section 1 averaged the past with equal weights, and the
+# masked softmax made that a special case of "scores → weights". Build the `5 × 5` causal weight
+# matrix in which position `t` gives each earlier position `s ≤ t` a weight proportional to
+# `0.5 ** (t − s)` (the most recent character counts most; each row sums to 1), using a masked
+# softmax of suitable scores.
+
+# %%
+answer = ...  # a (5, 5) tensor
+check("Exercise 1", answer, expected=torch.tensor([[0.5 ** (t - s) if s <= t else 0.0 for s in range(5)] for t in range(5)])
+      / torch.tensor([sum(0.5 ** (t - s) for s in range(t + 1)) for t in range(5)])[:, None],
+      hint="scores[t, s] = (s - t) * ln 2, then mask the future with -inf and take a softmax over each row")
+
+# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# Solution: exp((s - t) ln 2) = 0.5 ** (t - s), and the softmax divides each row by its sum.
+t_idx = torch.arange(5)
+fading_scores = (t_idx[None, :] - t_idx[:, None]) * math.log(2)  # (5, 5): scores[t, s] = (s - t) ln 2
+fading_scores = fading_scores.masked_fill(torch.triu(torch.ones(5, 5, dtype=torch.bool), diagonal=1), float("-inf"))
+answer = torch.softmax(fading_scores, dim=-1)
+print(answer.numpy().round(3))
+assert check("Exercise 1", answer, expected=torch.tensor([[0.5 ** (t - s) if s <= t else 0.0 for s in range(5)] for t in range(5)])
+             / torch.tensor([sum(0.5 ** (t - s) for s in range(t + 1)) for t in range(5)])[:, None])
+
+# %% [markdown]
+# **Exercise 2 — counting a block.** How many parameters does one `Block` of our trained model
+# (`n_embd = 64`) hold? Work it out from the layers (two layer norms, the joint query/key/value
+# layer, the output projection, the MLP's two layers, all with biases) before counting with PyTorch.
+# Which part is the largest?
+
+# %%
+answer = ...  # an integer
+check("Exercise 2", answer, expected=sum(p.numel() for p in model.blocks[0].parameters()),
+      hint="a Linear(a, b) holds a·b + b numbers and a LayerNorm(C) holds 2C; the MLP alone is 8C² + 5C")
+
+# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# Solution: with C = 64, per block:
+#   2 layer norms        2 · 2C         =    256
+#   qkv  Linear(C, 3C)   3C² + 3C       = 12,480
+#   proj Linear(C, C)    C² + C         =  4,160
+#   MLP  Linear(C, 4C)   4C² + 4C       = 16,640
+#        Linear(4C, C)   4C² + C        = 16,448
+# total 12C² + 13C = 49,984: the MLP holds two thirds of it, attention one third.
+C_ = config["n_embd"]
+answer = 12 * C_**2 + 13 * C_
+print(f"{answer:,} parameters per block")
+assert check("Exercise 2", answer, expected=sum(p.numel() for p in model.blocks[0].parameters()))
+
+# %% [markdown]
+# **Exercise 3 — top-p sampling.** Top-k keeps a fixed number of characters. *Nucleus* (top-p)
+# sampling (Holtzman et al., 2020) keeps the smallest set of most likely characters whose
+# probabilities add up to at least `p`, and renormalises them. Write `top_p(probs, p)` for a 1-D
+# tensor of probabilities; the check tries it on the model's distribution of first letters.
+
+# %%
+def passes_top_p(f):
+    probs = torch.softmax(next_logits(torch.tensor([[0]], device=device)).cpu()[0], dim=-1)  # first letters
+    for p in (0.3, 0.9, 1.0):
+        q = f(probs, p)
+        order = probs.argsort(descending=True)
+        m = int((probs[order].cumsum(0) < p - 1e-6).sum()) + 1  # how many characters must be kept
+        kept = torch.zeros_like(probs, dtype=torch.bool)
+        kept[order[:m]] = True
+        if not (torch.allclose(q.sum(), torch.tensor(1.0)) and (q[~kept] == 0).all()
+                and torch.allclose(q[kept], probs[kept] / probs[kept].sum())):
+            return False
+    return True
+
+
+answer = ...  # a function top_p(probs, p) -> probs
+check("Exercise 3", answer, test=passes_top_p,
+      hint="sort descending, cumsum, keep while the sum *before* a character is still below p, renormalise")
+
+# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# Solution: a character is kept when the mass of the more likely characters is still below p.
+def top_p(probs, p):
+    sorted_probs, order = probs.sort(descending=True)
+    before = sorted_probs.cumsum(0) - sorted_probs  # mass of the strictly more likely characters
+    keep_sorted = before < p - 1e-6
+    out = torch.zeros_like(probs)
+    out[order[keep_sorted]] = sorted_probs[keep_sorted]
+    return out / out.sum()
+
+
+answer = top_p
+assert check("Exercise 3", answer, test=passes_top_p)
+
+# %% [markdown]
+# ## Results
+#
+# This notebook's two models, in the table format every notebook publishes (the course's table
+# above reads these rows back from the stored outputs).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+publish("05_transformer", our_rows)
