@@ -51,7 +51,7 @@ from utils.device import SEED, get_device, make_generator
 from utils.exercises import check
 from utils.matmul_viz import show_matmul
 from utils.plotting import plot_attention, plot_loss
-from utils.results import markdown_table, publish, read_results
+from utils.results import markdown_table, publish, read_course_results
 from utils.sampling import sample
 from utils.train import evaluate, train
 
@@ -780,14 +780,8 @@ print("Transformer test loss ≤ 1.97")
 
 # %%
 earlier = ["01_bigram_counting", "02_bigram_neural", "03_mlp", "04_rnn_gru"]
-course_rows, missing = [], []
-for nb in earlier:
-    path = utils.REPO_ROOT / "notebooks" / f"{nb}.ipynb"
-    rows = read_results(path) if path.exists() else []
-    if not rows:
-        missing.append(nb)
-    seen_models = {r["model"] for r in course_rows}
-    course_rows += [r for r in rows if r["model"] not in seen_models]  # 03 repeats the bigram rows of 01-02
+course_rows = read_course_results(utils.REPO_ROOT / "notebooks" / f"{nb}.ipynb" for nb in earlier)  # each model once
+missing = [nb for nb in earlier if not any(r["notebook"] == nb for r in course_rows)]
 course_rows += [dict(r, notebook="05_transformer") for r in our_rows]
 print("notebooks read:", [nb for nb in earlier if nb not in missing], "| missing:", missing)
 

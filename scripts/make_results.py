@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from utils import REPO_ROOT
-from utils.results import markdown_table, read_results
+from utils.results import markdown_table, read_course_results
 
 START = "<!-- results:start -->"
 END = "<!-- results:end -->"
@@ -28,15 +28,11 @@ COLUMNS = ("model", "params", "dev", "test", "notebook")
 
 def collect_rows(notebooks: list[Path], link_base: Path) -> list[dict]:
     """The rows of the README table, with each notebook as a Markdown link relative to ``link_base``."""
-    rows: list[dict] = []
-    seen: set[str] = set()
-    for nb in notebooks:
-        for row in read_results(nb):
-            if row["model"] in seen:
-                continue
-            seen.add(row["model"])
-            link = Path(os.path.relpath(Path(nb).resolve(), link_base.resolve())).as_posix()
-            rows.append({**row, "notebook": f"[{nb.stem}]({link})"})
+    paths = {nb.stem: nb for nb in notebooks}
+    rows = []
+    for row in read_course_results(notebooks):
+        link = Path(os.path.relpath(Path(paths[row["notebook"]]).resolve(), link_base.resolve())).as_posix()
+        rows.append({**row, "notebook": f"[{row['notebook']}]({link})"})
     return rows
 
 

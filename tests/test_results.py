@@ -3,7 +3,7 @@ import json
 import nbformat
 import pytest
 
-from utils.results import MIME_TYPE, markdown_table, publish, read_results
+from utils.results import MIME_TYPE, markdown_table, publish, read_course_results, read_results
 
 
 def test_publish_displays_markdown_and_json(monkeypatch):
@@ -44,3 +44,21 @@ def test_read_results_round_trip(tmp_path):
 def test_markdown_table_dashes_for_missing_values():
     table = markdown_table([{"model": "m", "params": 5, "train_seconds": None, "dev": 2.0, "test": None}])
     assert table.splitlines()[-1] == "| m | 5 | – | 2.0000 | – |"
+
+
+def _published(tmp_path, name, models):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("publish(...)")
+    rows = [{"model": m, "params": 1, "train_seconds": 1.0, "dev": d, "test": d} for m, d in models]
+    cell.outputs = [nbformat.v4.new_output("display_data", data={MIME_TYPE: {"notebook": name, "rows": rows}})]
+    nb.cells = [cell]
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_read_course_results_keeps_each_model_from_its_first_notebook(tmp_path):
+    first = _published(tmp_path, "01_a", [("bigram", 2.45)])
+    later = _published(tmp_path, "03_b", [("bigram", 9.99), ("mlp", 2.09)])
+    rows = read_course_results([first, tmp_path / "02_missing.ipynb", later])
+    assert [(r["model"], r["notebook"], r["dev"]) for r in rows] == [("bigram", "01_a", 2.45), ("mlp", "03_b", 2.09)]

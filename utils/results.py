@@ -87,3 +87,22 @@ def read_results(path: str | Path) -> list[dict]:
                 payload = json.loads(payload)
             rows.extend({**r, "notebook": payload["notebook"]} for r in payload["rows"])
     return rows
+
+
+def read_course_results(paths: Iterable[str | Path]) -> list[dict]:
+    """The rows published by the executed notebooks at ``paths``, in that order, each model once.
+
+    A model that a later notebook shows again (notebook 03 repeats the bigram rows of 01 and 02) is
+    kept from the notebook that introduced it. Missing notebooks contribute nothing. Used by the
+    course's final table in ``05_transformer`` and by ``make results``.
+    """
+    rows: list[dict] = []
+    seen: set[str] = set()
+    for path in paths:
+        if not Path(path).exists():
+            continue
+        for row in read_results(path):
+            if row["model"] not in seen:
+                seen.add(row["model"])
+                rows.append(row)
+    return rows
