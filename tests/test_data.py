@@ -63,18 +63,20 @@ def test_split_matches_the_lectures_global_shuffle(names):
 # ---------------------------------------------------------------- reading files
 
 
-def test_missing_file_names_make_data(tmp_path):
-    with pytest.raises(DataFileNotFoundError, match="data file not found"):
+def test_missing_other_file_says_check_the_path(tmp_path):
+    with pytest.raises(DataFileNotFoundError, match=r"data file not found: .*nope\.txt\. Check the path") as err:
         load_words(tmp_path / "nope.txt")
+    assert "Run `make data` to provision it" not in str(err.value)
 
 
-def test_missing_default_file_says_make_data(monkeypatch, tmp_path):
+def test_missing_default_file_says_run_make_data(monkeypatch, tmp_path):
     import utils.data as data
 
     missing = tmp_path / "names.txt"
     monkeypatch.setattr(data, "DEFAULT_DATA", missing)
-    with pytest.raises(FileNotFoundError, match="make data"):
+    with pytest.raises(FileNotFoundError, match=r"Run `make data` to provision it\.$") as err:
         data.load_words(missing)
+    assert "Check the path" not in str(err.value)
 
 
 def test_empty_file(write):

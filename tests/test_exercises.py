@@ -36,9 +36,17 @@ def test_exactly_one_of_expected_or_test():
 
 
 def test_verdict_is_silent_in_jupyter(capsys):
-    from IPython.core.formatters import DisplayFormatter
+    from IPython.core.interactiveshell import InteractiveShell
 
     verdict = check("S", 1, expected=1)
     assert bool(verdict) is True and repr(verdict) == "Verdict(True)"
-    assert hasattr(verdict, "_ipython_display_") and verdict._ipython_display_() is None
-    assert DisplayFormatter().format(verdict) == ({}, {})
+    capsys.readouterr()
+    # A real IPython shell, as a notebook cell runs: a cell ending in `check(...)` shows the verdict
+    # line only, while the same cell ending in a plain value shows that value (the control).
+    shell = InteractiveShell.instance()
+    shell.user_ns["check"] = check
+    shell.run_cell("check('S', 1, expected=1)", store_history=True)
+    out = capsys.readouterr().out
+    assert "✅ S: correct." in out and "Verdict" not in out, out
+    shell.run_cell("bool(check('S', 1, expected=1))", store_history=True)
+    assert "True" in capsys.readouterr().out, "the control cell must display its value"
