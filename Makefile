@@ -12,8 +12,13 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
                --nbval-cell-timeout=900 -p no:cacheprovider
 NB ?= $(NOTEBOOKS)
 export PYTHONHASHSEED := 0
+# nbval executes notebooks in parallel, one per core (each notebook runs PyTorch on one thread, see
+# notebook 00): JOBS workers, each taking whole notebooks, the most expensive (highest number) first.
+JOBS ?= 2
+reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+XDIST = $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS) --dist loadfile)
 
-.PHONY: help setup data course test lint unit nbval pairing sync lab bench run results site-check chromium
+.PHONY: help setup data course test lint unit nbval pairing sync lab bench run results site-check chromium portable twice
 
 help:
 	@echo "make course   set up, fetch data, execute every notebook into _build/ (tracked notebooks untouched)"
@@ -25,6 +30,8 @@ help:
 	@echo "make results  regenerate the README's results table from the stored notebooks"
 	@echo "make site-check  open the HTML course in headless Chromium (screenshots in _build/site-check/)"
 	@echo "make run NB=notebooks/NN_name.ipynb    execute one notebook in place (authoring)"
+	@echo "make portable [NB=...]  nbval on another CPU code path (no vector instructions): stored outputs are portable"
+	@echo "make twice [NB=...]     execute each notebook twice: every output, ignored cells included, must be identical"
 
 # The environment: a virtualenv with the exact pins, then this project in editable mode so that
 # `import utils` works from any folder a kernel starts in.
@@ -74,10 +81,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 unit: $(STAMP)
-	$(BIN)/pytest tests -p no:cacheprovider
+	$(BIN)/pytest tests -p no:cacheprovider $(XDIST)
 
 nbval: $(STAMP)
-	$(BIN)/pytest $(NBVAL_FLAGS) $(NB)
+	$(BIN)/pytest $(NBVAL_FLAGS) $(XDIST) $(call reverse,$(NB))
+
+# The stored outputs must not depend on the CPU that produced them: nbval again, with PyTorch, MKL and
+# oneDNN on other code paths than the native one (scripts/portable.py says which). Not a stage of
+# `make test` (it doubles nbval's time): run it on every notebook you change before it lands.
+portable: $(STAMP) data
+	$(PY) scripts/portable.py $(NBVAL_FLAGS) $(XDIST) $(call reverse,$(NB))
+
+# Determinism on one machine: each notebook executed twice, every output compared (ignored cells too).
+twice: $(STAMP) data
+	$(PY) scripts/twice.py $(call reverse,$(NB))
 
 # Re-sync every pair, then require that nothing changed: a drifted pair fails here.
 pairing: $(STAMP)

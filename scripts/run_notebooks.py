@@ -154,10 +154,26 @@ def bench_table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
+def cpu_description() -> str:
+    """The CPU's model name (``lscpu``'s, from /proc/cpuinfo) and PyTorch's CPU capability (AVX512, AVX2…)."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import torch  # only here: the rest of this script does not need it
+
+    return f"{model}, PyTorch CPU capability {torch.backends.cpu.get_cpu_capability()}"
+
+
 def bench_report(runs: list[Run]) -> str:
     device = os.environ.get("SEQUENTIA_DEVICE") or "cpu"
     header = (
         "# Sequentia benchmark (`make bench`)\n\n"
+        f"CPU: {cpu_description()}.\n\n"
         f"Every notebook executed top to bottom in a fresh kernel on {datetime.now():%Y-%m-%d %H:%M}: "
         f"{os.cpu_count()} CPU cores, {platform.machine()}, Python {platform.python_version()}, "
         f"torch {version('torch')}, device {device}. Wall seconds include the kernel's start; peak "

@@ -86,3 +86,15 @@ def test_bench_table_flags_budgets():
     ]
     table = run_notebooks.bench_table(runs)
     assert "| 03_mlp | ok; over time budget; over memory budget | 200.0 | 180 | 3000 | MLP | 2.1000 | – |" in table
+
+
+def test_bench_report_names_the_cpu_and_torch_capability(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    report = run_notebooks.bench_report([])
+    cpu_line = report.splitlines()[2]
+    assert cpu_line.startswith("CPU: ") and cpu_line.endswith(", PyTorch CPU capability AVX512."), cpu_line
+    model = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), None)
+    if model:  # Linux: lscpu's model name
+        assert cpu_line == f"CPU: {model}, PyTorch CPU capability AVX512."

@@ -1,0 +1,69 @@
+"""scripts/twice.py (`make twice`): two executions of a notebook must give identical outputs."""
+
+import importlib.util
+import sys
+
+import nbformat
+
+from utils import REPO_ROOT
+
+spec = importlib.util.spec_from_file_location("twice", REPO_ROOT / "scripts" / "twice.py")
+twice = sys.modules["twice"] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(twice)
+
+
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def _executed(*outputs_per_cell):
+    nb = nbformat.v4.new_notebook()
+    for outputs in outputs_per_cell:
+        cell = nbformat.v4.new_code_cell("x")
+        cell.outputs = outputs
+        nb.cells.append(cell)
+    return nb
+
+
+def _stream(text):
+    return nbformat.v4.new_output("stream", name="stdout", text=text)
+
+
+def test_masks_timings_and_progress_redraws_but_not_losses():
+    a = _executed([_stream("\r 10%|██  | 1/10 [00:01<00:09]\r100%|████| 10/10 [00:03<00:00]\n"), _stream("took 3.1 s\n")])
+    b = _executed([_stream("\r100%|████| 10/10 [00:02<00:00]\n"), _stream("took 2.0 s\n")])
+    assert twice.first_difference(a, b) is None
+    c = _executed([_stream("dev 1.9843 after 800 steps\n")])
+    d = _executed([_stream("dev 1.9850 after 800 steps\n")])
+    assert "1.9843" in twice.first_difference(c, d)
+
+
+def test_figures_are_compared_too():
+    png = {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 700x400 with 1 Axes>"}
+    other = {**png, "image/png": "iVBORw0KGgX="}
+    a = _executed([nbformat.v4.new_output("display_data", data=png)])
+    b = _executed([nbformat.v4.new_output("display_data", data=other)])
+    assert twice.first_difference(a, a) is None
+    assert "image/png" in twice.first_difference(a, b)
+
+
+def test_catches_a_planted_nondeterministic_cell_and_passes_a_seeded_one(tmp_path, capsys):
+    seeded = _notebook(
+        tmp_path / "seeded.ipynb",
+        "# NBVAL_IGNORE_OUTPUT\nimport torch\ng = torch.Generator().manual_seed(0)\nprint(torch.randn(3, generator=g))",
+    )
+    planted = _notebook(tmp_path / "planted.ipynb", "# NBVAL_IGNORE_OUTPUT\nimport torch\nprint(torch.randn(3))")
+    assert twice.main([str(seeded)]) == 0
+    assert "seeded.ipynb: identical outputs" in capsys.readouterr().out
+    assert twice.main([str(planted)]) == 1
+    out = capsys.readouterr().out
+    assert "planted.ipynb: DIFFERENT, code cell 1" in out and "0/1 notebooks" in out
+
+
+def test_missing_notebook_is_exit_2(tmp_path, capsys):
+    assert twice.main([str(tmp_path / "nope.ipynb")]) == 2
+    assert "no such notebook" in capsys.readouterr().err
