@@ -6,6 +6,7 @@ import subprocess
 from importlib.metadata import version
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
 from utils import REPO_ROOT
 
@@ -34,20 +35,24 @@ def test_every_requirement_is_pinned_and_installed():
 
 
 def test_environment_yml_reuses_the_pins():
-    text = (REPO_ROOT / "environment.yml").read_text()
-    body = [ln.split("#", 1)[0].strip() for ln in text.splitlines()]
-    body = [ln for ln in body if ln]
-    assert "- python=3.11" in body
+    body = _code((REPO_ROOT / "environment.yml").read_text())
     assert "- -r requirements.txt" in body, "environment.yml must install requirements.txt, the one source of truth"
     assert "- -e ." in body, "environment.yml must install the project (utils/) in editable mode"
     pinned_here = [ln for ln in body if "==" in ln]
     assert not pinned_here, f"environment.yml repeats pins instead of reusing requirements.txt: {pinned_here}"
-    python_req = re.search(r'requires-python = "([^"]+)"', (REPO_ROOT / "pyproject.toml").read_text()).group(1)
-    assert "3.11" in python_req
+    # The Python version is stated by pyproject.toml; environment.yml must pick a series it allows.
+    requires = SpecifierSet(re.search(r'requires-python = "([^"]+)"', (REPO_ROOT / "pyproject.toml").read_text()).group(1))
+    conda_python = [ln.removeprefix("- python=") for ln in body if ln.startswith("- python=")]
+    assert len(conda_python) == 1, f"environment.yml must name one Python (- python=X.Y), got {conda_python}"
+    series = conda_python[0]
+    assert f"{series}.0" in requires and f"{series}.99" in requires, (
+        f"environment.yml asks for Python {series}, which pyproject.toml's requires-python {requires} excludes"
+    )
 
 
 def test_ci_calls_make_test():
-    assert "make test" in (REPO_ROOT / ".ci" / "run").read_text()
+    commands = _code((REPO_ROOT / ".ci" / "run").read_text())
+    assert "make test" in commands, f"the CI entry point must run `make test` (a comment does not count): {commands}"
 
 
 def _git(*args: str) -> str:
@@ -67,11 +72,12 @@ TORCH_WORK = re.compile(r"torch\.(?!cuda\.is_available|set_num_threads|get_num_t
 @pytest.mark.parametrize("nb", sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.py")), ids=lambda p: p.name)
 def test_notebook_runs_torch_on_one_thread_before_any_tensor_work(nb):
     """One thread makes a notebook's outputs identical run after run (see notebook 00 and DESIGN §5)."""
-    code = [c for c in nb.read_text(encoding="utf-8").split("# %%")[1:] if not c.startswith(" [markdown]")]
-    first_work = next(i for i, c in enumerate(code) if TORCH_WORK.search(c))
-    threads = [i for i, c in enumerate(code) if "torch.set_num_threads(1)" in c]
-    assert threads and threads[0] <= first_work, (
-        f"{nb.name}: call torch.set_num_threads(1) in the first code cell that computes with torch"
+    lines = _code_lines(nb)
+    first_work = next(i for i, ln in enumerate(lines) if TORCH_WORK.search(ln))
+    threads = [i for i, ln in enumerate(lines) if "torch.set_num_threads(1)" in ln]
+    assert threads and threads[0] < first_work, (
+        f"{nb.name}: call torch.set_num_threads(1) before the first line that computes with torch "
+        f"(first torch work: {lines[first_work]!r})"
     )
 
 
@@ -98,3 +104,16 @@ def test_notebook_is_an_executed_pair(nb):
 def test_every_script_has_its_notebook():
     for py in (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.py"):
         assert py.with_suffix(".ipynb").exists(), f"{py.name} has no paired notebook"
+
+
+def _code(text: str) -> list[str]:
+    """The lines of a shell or YAML file without comments and blanks."""
+    lines = [ln.split("#", 1)[0].strip() for ln in text.splitlines()]
+    return [ln for ln in lines if ln]
+
+
+def _code_lines(nb) -> list[str]:
+    """The code lines of a percent-format notebook, in order, without markdown cells, comments or imports."""
+    cells = [c for c in nb.read_text(encoding="utf-8").split("# %%")[1:] if not c.startswith(" [markdown]")]
+    lines = [ln.split("#", 1)[0].strip() for c in cells for ln in c.splitlines()[1:]]
+    return [ln for ln in lines if ln and not ln.startswith(("import ", "from "))]

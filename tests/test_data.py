@@ -1,3 +1,5 @@
+import random
+
 import pytest
 import torch
 
@@ -209,9 +211,13 @@ def test_builders_report_unknown_characters():
 # ---------------------------------------------------------------- split
 
 
-@pytest.mark.parametrize("fractions", [(0.8, 0.1, 0.2), (0.5, 0.5), (1.2, -0.1, -0.1)])
-def test_split_fractions_validated(fractions):
-    with pytest.raises(ValueError, match="fractions must"):
+@pytest.mark.parametrize(("fractions", "message"), [
+    ((0.8, 0.1, 0.2), r"fractions must sum to 1, got \(0\.8, 0\.1, 0\.2\)"),
+    ((0.5, 0.5), r"fractions must be three non-negative numbers \(train, dev, test\), got \(0\.5, 0\.5\)"),
+    ((1.2, -0.1, -0.1), r"fractions must be three non-negative numbers \(train, dev, test\), got \(1\.2, -0\.1, -0\.1\)"),
+])
+def test_split_fractions_validated(fractions, message):
+    with pytest.raises(ValueError, match=message):
         split_words(["a", "b", "c"], fractions=fractions)
 
 
@@ -221,3 +227,19 @@ def test_split_is_deterministic_and_seeded():
     assert split_words(words, seed=1) != split_words(words)
     train, dev, test = split_words(words, fractions=(0.5, 0.25, 0.25))
     assert (len(train), len(dev), len(test)) == (50, 25, 25)
+
+
+def test_split_leaves_the_global_random_state_and_the_input_alone():
+    words = [f"w{i}" for i in range(100)]
+    before = list(words)
+    random.seed(123)
+    state = random.getstate()
+    split_words(words)
+    assert random.getstate() == state, "split_words must use its own random.Random(seed)"
+    assert words == before
+
+
+def test_a_missing_names_txt_elsewhere_is_not_the_course_file(tmp_path):
+    with pytest.raises(DataFileNotFoundError, match=r"names\.txt\. Check the path") as err:
+        load_words(tmp_path / "names.txt")
+    assert "Run `make data` to provision it" not in str(err.value)

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import pytest
 import torch
 
@@ -30,5 +32,18 @@ def test_generator_is_the_course_seed():
 
 
 def test_random_helpers_draw_on_the_cpu_then_move():
-    assert torch.equal(randn(2, 3, generator=make_generator(1)), torch.randn(2, 3, generator=make_generator(1)))
-    assert randint(5, (4,), generator=make_generator(1)).max() < 5
+    a = randn(2, 3, generator=make_generator(1))
+    assert torch.equal(a, torch.randn(2, 3, generator=make_generator(1)))
+    moved = randn(2, 3, generator=make_generator(1), device="meta")  # any device but the CPU
+    assert moved.device.type == "meta" and moved.shape == (2, 3)
+    b = randint(1000, (8,), generator=make_generator(1))
+    assert torch.equal(b, torch.randint(0, 1000, (8,), generator=make_generator(1)))
+    assert b.device.type == "cpu" and 0 <= int(b.min()) and int(b.max()) < 1000
+
+
+def test_random_helpers_refuse_a_generator_that_is_not_on_the_cpu():
+    gpu_generator = SimpleNamespace(device=torch.device("cuda"))  # what a CUDA generator reports
+    with pytest.raises(ValueError, match="expect a CPU generator"):
+        randn(2, generator=gpu_generator)
+    with pytest.raises(ValueError, match="expect a CPU generator"):
+        randint(5, (2,), generator=gpu_generator)

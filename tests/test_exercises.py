@@ -4,8 +4,9 @@ import torch
 from utils.exercises import check
 
 
-def test_not_attempted(capsys):
-    assert not check("Exercise 1", ..., expected=3)
+@pytest.mark.parametrize("answer", [..., None], ids=["ellipsis", "none"])
+def test_not_attempted(capsys, answer):
+    assert not check("Exercise 1", answer, expected=3)
     assert "⏳ Exercise 1: not attempted yet" in capsys.readouterr().out
 
 
@@ -17,9 +18,16 @@ def test_correct_and_wrong_numbers(capsys):
     assert "❌ E: not yet (got 2.5). Hint: smooth the counts" in out
 
 
-def test_tensors_compare_with_tolerance_and_shape():
+def test_tensors_compare_with_tolerance_and_shape(capsys):
     assert check("T", torch.tensor([1.0, 2.0]), expected=torch.tensor([1.0, 2.00001]))
+    capsys.readouterr()
+    # A different shape is a wrong answer, reported as such (not as a comparison that crashed) ...
     assert not check("T", torch.tensor([1.0, 2.0, 3.0]), expected=torch.tensor([1.0, 2.0]))
+    out = capsys.readouterr().out
+    assert "❌ T: not yet (got a tensor of shape (3,))." in out and "raised" not in out
+    # ... even when the two shapes broadcast and every value matches: (1, 2) is not (2,).
+    assert not check("T", torch.tensor([[1.0, 2.0]]), expected=torch.tensor([1.0, 2.0]))
+    assert "❌ T: not yet (got a tensor of shape (1, 2))." in capsys.readouterr().out
 
 
 def test_custom_test_function_and_its_errors(capsys):

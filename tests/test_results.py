@@ -36,9 +36,7 @@ def test_read_results_round_trip(tmp_path):
     nb.cells = [nbformat.v4.new_markdown_cell("# x"), cell]
     path = tmp_path / "01.ipynb"
     nbformat.write(nb, path)
-    rows = read_results(path)
-    assert rows == [{**payload["rows"][0], "notebook": "01_bigram_counting"}]
-    assert json.loads(path.read_text())["cells"][1]["outputs"][0]["data"][MIME_TYPE] == payload
+    assert read_results(path) == [{**payload["rows"][0], "notebook": "01_bigram_counting"}]
 
 
 def test_markdown_table_dashes_for_missing_values():
@@ -62,3 +60,14 @@ def test_read_course_results_keeps_each_model_from_its_first_notebook(tmp_path):
     later = _published(tmp_path, "03_b", [("bigram", 9.99), ("mlp", 2.09)])
     rows = read_course_results([first, tmp_path / "02_missing.ipynb", later])
     assert [(r["model"], r["notebook"], r["dev"]) for r in rows] == [("bigram", "01_a", 2.45), ("mlp", "03_b", 2.09)]
+
+
+def test_read_results_accepts_a_payload_stored_as_a_json_string_and_an_empty_notebook(tmp_path):
+    payload = {"notebook": "02_x", "rows": [{"model": "m", "params": 1, "dev": 2.0, "test": None}]}
+    output = {"output_type": "display_data", "metadata": {}, "data": {MIME_TYPE: json.dumps(payload)}}
+    path = tmp_path / "02_x.ipynb"
+    path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "", "outputs": [output]}]}))
+    assert read_results(path) == [{"model": "m", "params": 1, "dev": 2.0, "test": None, "notebook": "02_x"}]
+    empty = tmp_path / "00_empty.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), empty)
+    assert read_results(empty) == []

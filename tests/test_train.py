@@ -128,10 +128,18 @@ def test_evaluate_uses_eval_mode_and_restores_the_mode():
 
 
 def test_evaluate_needs_no_gradients_and_rejects_bad_data():
+    grad_modes = []
+
+    class Spy(Tiny):
+        def forward(self, x):
+            grad_modes.append(torch.is_grad_enabled())
+            return super().forward(x)
+
     X, Y = _data(n=8)
-    model = Tiny()
-    evaluate(model, X, Y)
-    assert all(p.grad is None for p in model.parameters())
+    model = Spy()
+    evaluate(model, X, Y, batch_size=4)
+    assert grad_modes == [False, False], "every forward pass of evaluate() must run without autograd"
+    assert torch.is_grad_enabled(), "evaluate() must leave autograd on for the caller"
     with pytest.raises(ValueError, match="same, non-zero number of examples, got 8 and 7"):
         evaluate(model, X, Y[:7])
     with pytest.raises(ValueError, match="got 0 and 0"):
