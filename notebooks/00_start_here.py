@@ -91,6 +91,31 @@ print("device:", device)
 print("CUDA available:", torch.cuda.is_available())
 
 # %% [markdown]
+# One more setting, made at the top of every notebook: PyTorch runs on **one CPU thread**. With two
+# or more, a few operations add up their numbers in whatever order the threads happen to finish —
+# the backward pass of an embedding lookup `C[X]` (notebook 03 on) is one — so the last digits of a
+# trained model, and of the losses printed after training, change from one run to the next. With one
+# thread the same notebook gives the same numbers every time it runs, whatever the number of cores.
+# The course's tensors are small, so a second thread would buy little speed anyway (notebook 02 shows
+# why), and `make test` uses the cores by running two notebooks at once instead.
+#
+# The cell below shows the effect on an embedding lookup: its gradient computed twenty times.
+
+# %%
+torch.set_num_threads(1)
+g = torch.Generator().manual_seed(0)
+C = torch.randn(27, 8, generator=g, requires_grad=True)  # (27, 8): an embedding table
+X = torch.randint(0, 27, (4096,), generator=g)  # (4096,): many lookups of the same 27 rows
+w = torch.randn(4096, 8, generator=g)  # (4096, 8)
+grads = set()
+for _ in range(20):
+    C.grad = None
+    (C[X] * w).sum().backward()  # d/dC adds 4096 rows into 27
+    grads.add(C.grad.numpy().tobytes())
+print(f"one thread: {len(grads)} distinct gradient(s) in 20 runs")
+assert len(grads) == 1 and torch.get_num_threads() == 1
+
+# %% [markdown]
 # ## The data at a glance
 #
 # `make data` put the names in `data/names.txt`, one per line, and checked its checksum. The loader

@@ -46,6 +46,8 @@ from utils.matmul_viz import show_matmul
 from utils.results import publish, read_results
 from utils.sampling import sample, sample_from_table
 
+torch.set_num_threads(1)  # one thread: the same digits on every run (see notebook 00)
+
 device = get_device()  # the CPU unless SEQUENTIA_DEVICE says otherwise
 print("device:", device)
 
@@ -338,12 +340,13 @@ assert torch.isclose(full, fast, atol=1e-5) and torch.allclose(W_check.grad, gra
 # thousands of times cheaper, so from now on we use it.
 #
 # One practical detail: a 27×27 tensor is so small that splitting each operation across several
-# CPU threads costs more in coordination than it saves (on a busy machine, many times more). From
-# here on, PyTorch uses a single CPU thread.
+# CPU threads would cost more in coordination than it saves (on a busy machine, many times more).
+# That is the second reason why every notebook runs PyTorch on a single CPU thread (the first is
+# reproducibility, see notebook 00):
 
 # %%
-torch.set_num_threads(1)
 print("CPU threads:", torch.get_num_threads())
+assert torch.get_num_threads() == 1
 
 # %% [markdown]
 # ## 8. Learning rates compared
