@@ -38,8 +38,14 @@ $(STAMP): requirements.txt pyproject.toml
 data:
 	@$(PYTHON) -m utils.provision
 
+# Sync every pair, then (re)derive the cells' slide and exercise/solution metadata from the notebooks'
+# headings and exercises (scripts/annotate_cells.py syncs before and after, so no edit is lost).
 sync: $(STAMP)
 	$(BIN)/jupytext --sync $(NOTEBOOKS)
+	$(PY) scripts/annotate_cells.py $(NOTEBOOKS)
+
+annotate: $(STAMP)
+	$(PY) scripts/annotate_cells.py $(NOTEBOOKS)
 
 # The HTML course: every notebook executed afresh into _build/notebooks/ (tracked notebooks untouched),
 # then the Jupyter Book (book/) built from those copies into _build/html/. Any Sphinx warning (a page
