@@ -32,7 +32,7 @@ the tracked ``notebooks/NN_*.ipynb`` (or the paths given). Screenshots go to ``-
 ``_build/site-check``): ``NAME.png`` (the top of the page as a reader first sees it) and, where the
 page has them, ``NAME.figure.png`` (the first figure), ``NAME.matmul.png`` (the first matrix
 diagram) and ``NAME.math.png`` (the first equation); ``NAME.deck.K.png`` for each slide the deck
-check visits. Exit status 1 if any check fails, 2 if the site or Chromium is missing.
+check visits, and ``NAME.deck.math.png`` for the deck's first slide with an equation. Exit status 1 if any check fails, 2 if the site or Chromium is missing.
 """
 
 from __future__ import annotations
@@ -238,6 +238,15 @@ DECK_SCRIPT = "async () => {" + _RAW_TEX + r"""
           visible: r.width > 0 && r.height > 0 && slide.checkVisibility(),
           math: document.querySelectorAll('.slides mjx-container').length,
           raw: rawTeX(document.querySelector('.slides'))};
+}"""
+
+
+GOTO_MATH_SLIDE = r"""() => {
+  const math = document.querySelector('.slides section > section mjx-container');
+  if (!math) return false;
+  const i = Reveal.getIndices(math.closest('.slides section > section'));
+  Reveal.slide(i.h, i.v);
+  return true;
 }"""
 
 
@@ -537,6 +546,9 @@ def check_decks(tab: Tab, slides: Path, names: list[str], wants: dict, deck: str
                     tab.page.wait_for_timeout(150)
                 steps.append(tab.page.evaluate(DECK_SCRIPT))
                 tab.shot(out / f"{deck}.deck.{k}.png")
+            if tab.page.evaluate(GOTO_MATH_SLIDE):  # and the first slide with an equation
+                tab.page.wait_for_timeout(150)
+                tab.shot(out / f"{deck}.deck.math.png")
             text = (f"{len(names)} decks; {deck}: {steps[0]['total']} slides, stepped through "
                     f"{[tuple(s['indices'].values())[:2] for s in steps]}, {steps[-1]['math']} typeset equations; "
                     f"screenshots {out / (deck + '.deck.*.png')}")
