@@ -34,10 +34,14 @@ help:
 # The environment: a virtualenv with the exact pins, then this project in editable mode so that
 # `import utils` works from any folder a kernel starts in.
 setup: $(STAMP)
-$(STAMP): requirements.txt pyproject.toml
+# RISE's defaults are overridden for this environment (scripts/lab_overrides.json): the "white"
+# theme, whose fonts ship with it (the default "simple" fetches web fonts), and scrolling tall slides.
+$(STAMP): requirements.txt pyproject.toml scripts/lab_overrides.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp scripts/lab_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $@
 
 data:
