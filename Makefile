@@ -113,7 +113,7 @@ lab: $(STAMP) data
 # reveal.js and MathJax copied beside the decks from pinned packages, so the folder works offline.
 SLIDES_DEPS := scripts/make_slides.py $(wildcard scripts/templates/sequentia_slides/*)
 slides: _build/slides/index.html
-_build/slides/index.html: $(ALL_NOTEBOOKS) $(SLIDES_DEPS) | $(STAMP)
+_build/slides/index.html: $(ALL_NOTEBOOKS) $(SLIDES_DEPS) $(STAMP)
 	$(PY) scripts/make_slides.py --out _build/slides $(ALL_NOTEBOOKS)
 
 # Student handouts: every notebook without its worked solutions and with the exercise cells' outputs
@@ -145,7 +145,8 @@ site-check: $(STAMP)
 	else $(MAKE) --no-print-directory _build/html/index.html _build/slides/index.html \
 	  && $(PY) scripts/site_check.py $(NOTEBOOKS); fi
 
-_build/html/index.html: $(ALL_NOTEBOOKS) book/_config.yml book/_toc.yml book/intro.md | $(STAMP)
+# Rebuilt when the environment changes too: the site carries MathJax from an installed package.
+_build/html/index.html: $(ALL_NOTEBOOKS) book/_config.yml book/_toc.yml book/intro.md $(STAMP)
 	$(call build_book,notebooks)
 
 # Headless Chromium for the site check: installed with apt-get when missing (as root, e.g. in CI).
