@@ -7,7 +7,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
-NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+ALL_NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NOTEBOOKS := $(ALL_NOTEBOOKS)
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
                --nbval-cell-timeout=900 -p no:cacheprovider
 NB ?= $(NOTEBOOKS)
@@ -18,17 +19,21 @@ JOBS ?= 2
 reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
 XDIST = $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS) --dist loadfile)
 
-.PHONY: help setup data course test lint unit nbval pairing sync lab bench run results site-check chromium portable twice
+.PHONY: help setup data course test lint unit nbval pairing sync annotate lab bench run results site-check \
+        chromium slides handouts portable twice
 
 help:
 	@echo "make course   set up, fetch data, execute every notebook into _build/ (tracked notebooks untouched)"
 	@echo "make test     set up, then lint, unit tests, nbval on every notebook, the pairing check"
-	@echo "make lab      JupyterLab at the repository root"
+	@echo "make lab      JupyterLab at the repository root (present a notebook as slides with RISE: Alt+R)"
+	@echo "make slides   a reveal.js deck of every notebook, working offline, in _build/slides/"
+	@echo "make handouts every notebook without its worked solutions, in _build/handouts/"
 	@echo "make data     provision data/names.txt (verified copy, NAMES_MIRROR, or download)"
-	@echo "make sync     jupytext-sync every notebook pair"
+	@echo "make sync     jupytext-sync every notebook pair, then make annotate"
+	@echo "make annotate derive the cells' slide breaks and exercise/solution tags (scripts/annotate_cells.py)"
 	@echo "make bench    run every notebook in a fresh kernel; table in _build/bench.md"
 	@echo "make results  regenerate the README's results table from the stored notebooks"
-	@echo "make site-check  open the HTML course in headless Chromium (screenshots in _build/site-check/)"
+	@echo "make site-check  open the HTML course and a deck in headless Chromium, offline (screenshots in _build/site-check/)"
 	@echo "make run NB=notebooks/NN_name.ipynb    execute one notebook in place (authoring)"
 	@echo "make portable [NB=...]  nbval on another CPU code path (no vector instructions): stored outputs are portable"
 	@echo "make twice [NB=...]     execute each notebook twice: every output, ignored cells included, must be identical"
@@ -36,21 +41,34 @@ help:
 # The environment: a virtualenv with the exact pins, then this project in editable mode so that
 # `import utils` works from any folder a kernel starts in.
 setup: $(STAMP)
-$(STAMP): requirements.txt pyproject.toml
+# RISE's defaults are overridden for this environment (scripts/lab_overrides.json): the "white"
+# theme, whose fonts ship with it (the default "simple" fetches web fonts), and scrolling tall slides.
+$(STAMP): requirements.txt pyproject.toml scripts/lab_overrides.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp scripts/lab_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $@
 
 data:
 	@$(PYTHON) -m utils.provision
 
+# Sync every pair, then (re)derive the cells' slide and exercise/solution metadata from the notebooks'
+# headings and exercises (scripts/annotate_cells.py syncs before and after, so no edit is lost).
 sync: $(STAMP)
 	$(BIN)/jupytext --sync $(NOTEBOOKS)
+	$(PY) scripts/annotate_cells.py $(NOTEBOOKS)
+
+annotate: $(STAMP)
+	$(PY) scripts/annotate_cells.py $(NOTEBOOKS)
 
 # The HTML course: every notebook executed afresh into _build/notebooks/ (tracked notebooks untouched),
 # then the Jupyter Book (book/) built from those copies into _build/html/. Any Sphinx warning (a page
 # that fails to build, an output it cannot render, a link to a missing notebook) fails the build.
+# The site carries its own MathJax (book/_config.yml), so it reads offline. `make course
+# NOTEBOOKS=notebooks/00_start_here.ipynb` executes only the notebooks named; the other pages are
+# built from their stored (executed, nbval-checked) copies.
 course: $(STAMP) data
 	$(PY) scripts/run_notebooks.py --out _build/notebooks $(NOTEBOOKS)
 	$(call build_book,_build/notebooks)
@@ -62,7 +80,9 @@ define build_book
 	@rm -rf $(BOOK_SRC) _build/html _build/.doctrees _build/jupyter_execute _build/.jupyter_cache
 	@mkdir -p $(BOOK_SRC)/notebooks
 	cp book/_config.yml book/_toc.yml book/intro.md $(BOOK_SRC)/
+	cp $(ALL_NOTEBOOKS) $(BOOK_SRC)/notebooks/
 	cp $(addprefix $(1)/,$(notdir $(NOTEBOOKS))) $(BOOK_SRC)/notebooks/
+	$(if $(filter-out $(NOTEBOOKS),$(ALL_NOTEBOOKS)),@echo "Pages from the stored notebooks: $(filter-out $(NOTEBOOKS),$(ALL_NOTEBOOKS))")
 	@find $(1) -maxdepth 1 -type f ! -name '*.ipynb' ! -name '*.py' ! -name '*.log' ! -name '.*' \
 	  -exec cp {} $(BOOK_SRC)/notebooks/ \;
 	$(BIN)/jupyter-book build $(BOOK_SRC) --path-output . --warningiserror --keep-going \
@@ -70,7 +90,9 @@ define build_book
 	@echo "The HTML course (from $(1)/): _build/html/index.html"
 endef
 
+# Chromium first (when it can be installed): the unit tests of the browser check use it too.
 test: $(STAMP) data
+	@$(MAKE) --no-print-directory chromium || true
 	@set -e; t0=$$(date +%s); \
 	for stage in lint unit nbval pairing site-check; do \
 	  s=$$(date +%s); $(MAKE) --no-print-directory $$stage; \
@@ -101,8 +123,22 @@ pairing: $(STAMP)
 	@$(BIN)/jupytext --sync --quiet $(NOTEBOOKS)
 	@git diff --exit-code --stat -- notebooks || { echo "A notebook pair has drifted: run 'make sync', re-execute, and commit both files."; exit 1; }
 
+# JupyterLab with RISE (jupyterlab-rise, pinned in requirements.txt): open a notebook and press Alt+R
+# (or the slideshow button) to present it live, with the slide breaks of `make annotate`.
 lab: $(STAMP) data
 	$(BIN)/jupyter lab --notebook-dir=.
+
+# Lecture slides: a reveal.js deck of every stored notebook in _build/slides/ (no execution), with
+# reveal.js and MathJax copied beside the decks from pinned packages, so the folder works offline.
+SLIDES_DEPS := scripts/make_slides.py $(wildcard scripts/templates/sequentia_slides/*)
+slides: _build/slides/index.html
+_build/slides/index.html: $(ALL_NOTEBOOKS) $(SLIDES_DEPS) $(STAMP)
+	$(PY) scripts/make_slides.py --out _build/slides $(ALL_NOTEBOOKS)
+
+# Student handouts: every notebook without its worked solutions and with the exercise cells' outputs
+# cleared (nbconvert's TagRemovePreprocessor on the tags of `make annotate`), in _build/handouts/.
+handouts: $(STAMP)
+	$(PY) scripts/make_handouts.py --out _build/handouts $(NOTEBOOKS)
 
 bench: $(STAMP) data
 	$(PY) scripts/run_notebooks.py --out _build/bench --bench _build/bench.md $(NOTEBOOKS)
@@ -114,18 +150,22 @@ bench: $(STAMP) data
 results: $(STAMP)
 	$(PY) scripts/make_results.py
 
-# The browser check of the HTML course: headless Chromium opens every page (screenshots and report in
+# The browser check of the HTML course: headless Chromium, driven by Playwright with every request to
+# another host blocked, opens every page and steps through one lecture deck (screenshots and report in
 # _build/site-check/). It checks _build/html as `make course` left it, or, if that is missing or older
-# than a notebook, a site built from the stored notebooks (executed and checked by nbval). Skipped,
-# with a message, where Chromium is not installed and cannot be (REQUIRE_CHROMIUM=1 makes that fail).
+# than a notebook, a site built from the stored notebooks (executed and checked by nbval), and the
+# decks of `make slides`. Skipped, with a message, where Chromium is not installed and cannot be
+# (REQUIRE_CHROMIUM=1 makes that fail).
 site-check: $(STAMP)
 	@$(MAKE) --no-print-directory chromium || true
 	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null \
 	    && ! command -v google-chrome >/dev/null; then \
 	  echo "site-check: skipped, Chromium is not available (make chromium)."; test -z "$(REQUIRE_CHROMIUM)"; \
-	else $(MAKE) --no-print-directory _build/html/index.html && $(PY) scripts/site_check.py $(NOTEBOOKS); fi
+	else $(MAKE) --no-print-directory _build/html/index.html _build/slides/index.html \
+	  && $(PY) scripts/site_check.py $(NOTEBOOKS); fi
 
-_build/html/index.html: $(NOTEBOOKS) book/_config.yml book/_toc.yml book/intro.md | $(STAMP)
+# Rebuilt when the environment changes too: the site carries MathJax from an installed package.
+_build/html/index.html: $(ALL_NOTEBOOKS) book/_config.yml book/_toc.yml book/intro.md $(STAMP)
 	$(call build_book,notebooks)
 
 # Headless Chromium for the site check: installed with apt-get when missing (as root, e.g. in CI).

@@ -6,7 +6,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 00 — Start here
 #
 # **Sequentia** teaches you to build character-level language models from first principles. You
@@ -29,7 +29,7 @@
 #
 # **Next:** [01 — counting bigram](01_bigram_counting.ipynb)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## How to run the course
 #
 # From the repository root, two commands do everything:
@@ -47,7 +47,7 @@
 # after an earlier cell (or notebook) has written the same mechanism out by hand, so nothing you
 # rely on is a black box.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Your environment
 #
 # The course pins exact versions of its dependencies (`requirements.txt`). The cell below compares
@@ -77,7 +77,7 @@ print(f"python      {sys.version_info.major}.{sys.version_info.minor}")
 # %%
 assert all(version(n).split("+")[0] == v for n, v in pins.items()), "the environment does not match requirements.txt"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Where will tensors live? By default, on the CPU: that keeps the stored outputs reproducible on
 # any laptop. If you have a GPU, set `SEQUENTIA_DEVICE=cuda` (or `mps` on Apple silicon) before
 # starting JupyterLab, and the notebooks that train models will use it. `get_device` tells you what
@@ -90,7 +90,7 @@ device = get_device()
 print("device:", device)
 print("CUDA available:", torch.cuda.is_available())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # One more setting, made at the top of every notebook: PyTorch runs on **one CPU thread**. With two
 # or more, a few operations add up their numbers in whatever order the threads happen to finish —
 # the backward pass of an embedding lookup `C[X]` (notebook 03 on) is one — so the last digits of a
@@ -115,7 +115,7 @@ for _ in range(20):
 print(f"one thread: {len(grads)} distinct gradient(s) in 20 runs")
 assert len(grads) == 1 and torch.get_num_threads() == 1
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The data at a glance
 #
 # `make data` put the names in `data/names.txt`, one per line, and checked its checksum. The loader
@@ -129,7 +129,7 @@ words = load_words()
 print(f"{len(words):,} names")
 print("the first ten:", words[:10])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # How long are they? The model will have to learn where a name *ends*, not only which letters it
 # contains, so the spread of lengths matters.
 
@@ -152,7 +152,7 @@ ax.set_ylabel("number of names")
 ax.set_title("Most names have 4 to 8 characters")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Which characters appear? The vocabulary is built from the data itself: the sorted set of
 # characters, plus one extra token at index 0, shown as `.`, that marks the start and the end of a
 # name. For these names that gives 27 tokens; a different list would give a different vocabulary.
@@ -164,7 +164,7 @@ vocab = Vocab.from_words(words)
 print(len(vocab), "tokens:", vocab.boundary + "".join(vocab.chars))
 print("stoi:", {c: vocab.stoi[c] for c in ".abz"})
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Finally, the split every notebook shares. To know whether a model has learned something general
 # rather than memorised the list, we shuffle the names once with a fixed seed and keep 10% aside
 # for choosing settings (the *dev* split) and 10% for the final verdict (the *test* split).
@@ -176,7 +176,7 @@ train_words, dev_words, test_words = split_words(words)
 print(f"train {len(train_words):,} · dev {len(dev_words):,} · test {len(test_words):,}")
 print("first training names:", train_words[:5])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Your environment matches the pins, and the models will run on the device shown above.

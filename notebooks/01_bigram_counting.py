@@ -6,7 +6,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 01 — Counting bigrams: the simplest language model
 #
 # A *language model* assigns a probability to every possible next character, given what came
@@ -48,7 +48,7 @@ from utils.sampling import sample_from_table
 
 torch.set_num_threads(1)  # one thread: the same digits on every run (see notebook 00)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The data at a glance
 #
 # One name per line. `load_words` reads the file (stripping whitespace, skipping blank lines) and
@@ -69,7 +69,7 @@ print(f"{V} tokens:", "".join(vocab.itos[i] for i in range(V)))
 print("stoi:", {c: vocab.stoi[c] for c in ".abz"}, "…")
 assert V == 27 and vocab.stoi["."] == 0 and vocab.stoi["a"] == 1
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Bigrams, with a boundary token
 #
 # A bigram is a pair of consecutive characters. A name also tells us *how names start* and *how
@@ -87,7 +87,7 @@ def bigrams(word):
 print(bigrams("emma"))
 print(bigrams("ava"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The simplest way to count them is a dictionary from bigram to count.
 
 # %%
@@ -105,13 +105,13 @@ print("most common: ", counts.most_common(10))
 rarest = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]))[:10]
 print("least common:", rarest)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Names end in `n` and `a` more than anything else happens in them (`n.` 6,763 times, `a.` 6,640),
 # and `an` is the most common pair inside a name. At the other end, dozens of pairs occur exactly
 # once (`bc`, `cd`, …), and 729 − 627 = 102 pairs never occur at all. Remember those zeros: they
 # will give us an infinite loss in section 7.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The 27×27 count tensor
 #
 # A dictionary keyed by strings is convenient but slow to compute with. Because every character
@@ -135,7 +135,7 @@ assert all(N_loop[vocab.stoi[bg[0]], vocab.stoi[bg[1]]] == c for bg, c in counts
 assert N_loop.sum() == n_bigrams
 print("the tensor agrees with the dictionary on all", len(counts), "bigrams")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now vectorised. Turn the whole data set into two index tensors once — `xs` holds the first
 # character of every bigram and `ys` the second — then count all pairs in one call. The trick:
 # the pair `(i, j)` becomes the single number `i * 27 + j`, `torch.bincount` counts how often each
@@ -165,7 +165,7 @@ assert torch.equal(N, N_loop.long())
 assert loop_seconds / vector_seconds > 50, (loop_seconds, vector_seconds)
 print("same table; the vectorised count is more than 50× faster (the exact factor depends on the machine)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Why such a gap? The loop runs the Python interpreter 228,146 times: each step looks up two
 # characters in a dictionary, builds an index, creates a tensor view and dispatches a tiny
 # in-place addition — microseconds of bookkeeping for one addition. `bincount` does the same
@@ -179,7 +179,7 @@ xs_u, ys_u = bigram_pairs(words, vocab)
 assert torch.equal(xs_u, xs) and torch.equal(ys_u, ys)
 print("utils.data.bigram_pairs gives the same", len(xs_u), "pairs")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The table, every cell labelled
 #
 # Row = first character, column = second character; each cell shows the bigram and its count.
@@ -190,7 +190,7 @@ print("utils.data.bigram_pairs gives the same", len(xs_u), "pairs")
 plot_bigram_heatmap(N, vocab, title="bigram counts in 32,033 names (row: first character, column: next)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Reading the table: the first row (`.` followed by …) is the distribution of **first letters**
 # (`a`, `k`, `m`, `j` lead); the first column (… followed by `.`) is the distribution of **last
 # letters** (`n`, `a`, `e`, then `i` and `h`). The cell `..` is 0 — no name is empty. Some rows are nearly empty
@@ -205,7 +205,7 @@ assert torch.equal(N.sum(1), N.sum(0))
 print("row sums (= column sums) for . a b c q:", [N.sum(1)[vocab.stoi[c]].item() for c in ".abcq"])
 print("q is followed by:", {vocab.itos[j]: N[vocab.stoi["q"], j].item() for j in range(V) if N[vocab.stoi["q"], j] > 0})
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Sampling: making more names
 #
 # To generate a name, start at `.`, draw the next character with the probabilities of that row,
@@ -217,7 +217,7 @@ p = N[0].float()
 p = p / p.sum()  # (27,) — probabilities of the first character
 print("P(first letter):", " ".join(f"{vocab.itos[i]}:{p[i]:.3f}" for i in range(V)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # `torch.multinomial(p, num_samples=1, replacement=True, generator=g)` draws one index with these
 # probabilities. The generator `g` is the source of randomness: seeded with 2147483647 (the course's
 # seed, `utils.device.SEED`), it produces the same draws on every machine, so the names below are
@@ -228,7 +228,7 @@ g = torch.Generator().manual_seed(SEED)
 draws = torch.multinomial(p, num_samples=20, replacement=True, generator=g)
 print("20 first letters:", vocab.decode(draws))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The sampling loop, written out. The same index 0 both starts a name (as the context) and ends
 # it (when it is drawn).
 
@@ -248,7 +248,7 @@ for _ in range(10):
     names_counts.append("".join(out))
 print(names_counts)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # They are not good names, but they are not random strings either: the vowels and consonants
 # alternate plausibly and the lengths look right. For contrast, the same loop with a **uniform**
 # model, where every token is equally likely after every character:
@@ -271,13 +271,13 @@ print(names_uniform)
 mean_len = sum(map(len, names_uniform)) / len(names_uniform)
 print(f"mean length: bigram {sum(map(len, names_counts)) / 10:.1f}, uniform {mean_len:.1f}, data {sum(lengths) / len(lengths):.1f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Under the uniform model a name ends with probability 1/27 at each step, so names are 26
 # characters long on average, and any letter may follow any other. The bigram table knows that
 # names are short and that `q` wants a `u`. Everything after this notebook is about giving the
 # model *more context* than one character.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Normalising rows once: broadcasting and the `keepdim` trap
 #
 # Normalising a row inside the loop repeats work. Better: build the probability table `P` once,
@@ -292,7 +292,7 @@ print("shapes:", tuple(N.shape), "/", tuple(row_sums.shape), "→", tuple(P0.sha
 print("row sums of P0:", [f"{s:.4f}" for s in P0.sum(1)[:6].tolist()])
 assert torch.allclose(P0.sum(1), torch.ones(V))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the trap. Without `keepdim`, `N.sum(1)` has shape (27,). Broadcasting aligns shapes **from
 # the right**, so (27,) is treated as (1, 27) — a *row* — and stretched down the 27 rows: element
 # `(i, j)` is divided by the sum of row **j**. No error, no warning, the shapes "work".
@@ -304,7 +304,7 @@ print("column sums of P_wrong:", [f"{s:.3f}" for s in P_wrong.sum(0)[:6].tolist(
 assert not torch.allclose(P_wrong.sum(1), torch.ones(V))
 assert torch.allclose(P_wrong.sum(0), torch.ones(V))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The rows of `P_wrong` do not sum to 1 (row `.` sums to 7.0, row `a` to 4.4, row `b` to 0.2), so they are not
 # distributions. What makes the bug treacherous is the second line: because row sums equal column
 # sums here (section 4), `P_wrong`'s **columns** sum to exactly 1 — it looks like a perfectly
@@ -322,7 +322,7 @@ names_table = sample_from_table(P0, vocab, 10, g)
 print(names_table)
 assert names_table == names_counts
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. How good is the model? Likelihood → log-likelihood → average NLL
 #
 # A model is good if it assigns high probability to the data. The probability of a whole name
@@ -345,7 +345,7 @@ for w in ["emma", "ava"]:
         print(f"  {vocab.itos[a]}{vocab.itos[b]}: P = {P[a, b]:.4f}  log P = {torch.log(P[a, b]):.4f}")
     print(f"{w}: likelihood {math.prod(P[a, b].item() for a, b in pairwise(ids)):.3e}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The likelihood of one four-letter name is already a few millionths; the product over all 228,146
 # bigrams would be about e⁻⁵⁶⁰⁰⁰⁰, far below the smallest float. Sums of logs have no such problem.
 #
@@ -364,7 +364,7 @@ nll_running = -log_likelihood / n
 print(f"log-likelihood {log_likelihood.item():.2f} over {n:,} bigrams")
 print(f"average NLL (float32 running sum): {nll_running.item():.4f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **The whole set, vectorised.** Every occurrence of the bigram `(i, j)` contributes the same
 # `log P[i, j]`, so the sum over 228,146 bigrams is a sum over 729 cells weighted by the counts:
 # `-(N * log P).sum() / N.sum()`.
@@ -374,7 +374,7 @@ nll = -(N * P.log()).sum() / N.sum()  # (27, 27) * (27, 27) → one number
 print(f"average NLL (vectorised): {nll.item():.4f}")
 assert f"{nll.item():.4f}" == "2.4546"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Same model, same data — 2.4544 against 2.4546. Which is right? A float64 reference settles it,
 # and float32's resolution explains it:
 
@@ -387,7 +387,7 @@ print(f"float64 average NLL: {exact / n:.6f}")
 print(f"vectorised float32 agrees with it to within 1e-6; the running sum is {nll_running.item() - exact / n:+.4f} off")
 assert abs(exact / n - nll.item()) < 1e-6 and abs(exact / n - nll_running.item()) > 1e-4
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A float32 keeps 24 bits of mantissa (about 7 significant digits). Once the running sum reaches
 # several hundred thousand, neighbouring float32 values are 1/16 = 0.0625 apart, so each addition
 # of a term like −2.45 is rounded to a multiple of 0.0625. Those rounding errors do not cancel
@@ -396,7 +396,7 @@ assert abs(exact / n - nll.item()) < 1e-6 and abs(exact / n - nll_running.item()
 # that adds numbers of similar size, and agrees with float64. **The loss of this model is 2.4546**;
 # when you sum many small numbers, sum them in a tensor (or in float64), not in a float32 loop.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The loss of single words, and an infinite one
 #
 # The same formula on one word says how surprising that word is to the model. Common-looking names
@@ -412,7 +412,7 @@ def word_nll(word, table):
 for w in ["anna", "ava", "emma", "olivia", "zyx"]:
     print(f"{w:>8}: {word_nll(w, P):.4f} nats per character")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now take the **unsmoothed** table `P0` and a word with a bigram the data never contains, such
 # as `jq` in "jqueline". Its probability is exactly 0, its log is −∞, and one such bigram makes
 # the loss of the whole word — and of any data set containing it — infinite:
@@ -423,11 +423,11 @@ print(f"unsmoothed loss of 'jqueline': {word_nll('jqueline', P0)}")
 print(f"add-one smoothed loss:          {word_nll('jqueline', P):.4f}")
 assert math.isinf(word_nll("jqueline", P0)) and math.isfinite(word_nll("jqueline", P))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # That is why we smooth: pretending every bigram was seen one extra time leaves room for the
 # unseen, at the cost of slightly less probability for the seen.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Smoothing as a knob, chosen on held-out data
 #
 # "+1" is arbitrary. Additive smoothing with strength α gives `P_α = (N + α)` normalised: α = 0 is
@@ -465,7 +465,7 @@ print("   alpha   train NLL   dev NLL")
 for a, (tr, dv) in sweep.items():
     print(f"{a:>8}   {tr:9.4f}   {dv:7.4f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The columns tell the story:
 # - **α = 0**: the best fit to the training names, and an **infinite** dev loss — some dev names
 #   contain a bigram never seen in training;
@@ -492,7 +492,7 @@ ax.grid(alpha=0.3)
 ax.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The dev curve is flat near its minimum, so the choice is not delicate; we take the α with the
 # lowest dev loss and only then, once, look at the test split.
 
@@ -506,7 +506,7 @@ print(f"dev NLL {dev_nll:.4f}, test NLL {test_nll:.4f}")
 assert best_alpha == 0.3 and dev_nll < sweep[1][1] < sweep[10][1]
 assert 2.45 < dev_nll < 2.46 and 2.45 < test_nll < 2.47
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A bigram model predicts the next character from the current one. With a boundary token `.`
@@ -545,7 +545,7 @@ publish("01_bigram_counting", rows)
 assert rows[0]["params"] == 729 and round(rows[0]["dev"], 4) == 2.4530, rows
 print(f"published: {rows[0]['model']}, dev {rows[0]['dev']:.4f}, test {rows[0]['test']:.4f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # Each exercise has a cell for your answer: replace the `...`, run the cell, and the check tells
@@ -555,40 +555,40 @@ print(f"published: {rows[0]['model']}, dev {rows[0]['dev']:.4f}, test {rows[0]['
 # **Exercise 1 — never seen.** How many of the 729 possible bigrams never occur in the whole data
 # set? Compute it from `N`.
 
-# %%
+# %% tags=["exercise"]
 answer = ...  # your code here, e.g. an expression using N
 check("Exercise 1", answer, expected=102, hint="compare N with 0 and count the True values")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution
 answer = (N == 0).sum().item()
 print(answer, "bigrams never occur, for example", [vocab.itos[i] + vocab.itos[j] for i, j in (N == 0).nonzero()[:5].tolist()])
 assert check("Exercise 1", answer, expected=102)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 — how surprising is "anna"?** Under the add-one smoothed table `P` (section 7),
 # what is the average negative log-likelihood of the name "anna", boundary bigrams included?
 # Give a float; write the sum yourself rather than calling `word_nll`.
 
-# %%
+# %% tags=["exercise"]
 answer = ...
 check("Exercise 2", answer, expected=1.9054, atol=1e-3, hint="'.anna.' has 5 bigrams; average -log P over them")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution
 ids = [0] + vocab.encode("anna") + [0]  # . a n n a .
 answer = -sum(P[a, b].log().item() for a, b in pairwise(ids)) / (len(ids) - 1)
 print(f"{answer:.4f} nats per character: less surprising than the average name (2.4546)")
 assert check("Exercise 2", answer, expected=1.9054, atol=1e-3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 — greedy is boring.** Instead of sampling, always take the *most likely* next
 # character (`argmax` of the row), starting from `.` and stopping when `.` comes back. Write a
 # function `greedy_name(table)` that does this for any probability table and returns the name
 # (without the boundaries). The check runs it on `P0` and on a small made-up table. Which name does
 # `P0` give, and why is a sampler more useful than this rule?
 
-# %%
+# %% tags=["exercise"]
 def greedy_name(table):
     ...  # your code here
 
@@ -605,7 +605,7 @@ def _made_up_table():
 greedy_test = lambda f: f(_made_up_table()) == "zo" and f(P0) == "a"
 check("Exercise 3", answer, test=greedy_test, hint="loop: ix = table[ix].argmax().item(), stop when ix == 0")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution
 def greedy_name(table):
     out, ix = [], 0
@@ -619,7 +619,7 @@ def greedy_name(table):
 print(f"greedy name from P0: {greedy_name(P0)!r}")
 assert check("Exercise 3", greedy_name, test=greedy_test)
 
-# %% [markdown]
+# %% [markdown] tags=["solution"]
 # The greedy rule gives "a": `a` is the most common first letter, and the most common thing after
 # an `a` is the end of the name (`a.` 6,640 times, more than `an` with 5,438). A deterministic rule
 # has exactly one name to offer; sampling explores the whole distribution.

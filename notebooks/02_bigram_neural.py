@@ -6,7 +6,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 — The neural bigram: learning the table by gradient descent
 #
 # Notebook 01 *counted* its way to a bigram model. Here we reach the same model a completely
@@ -51,7 +51,7 @@ torch.set_num_threads(1)  # one thread: the same digits on every run (see notebo
 device = get_device()  # the CPU unless SEQUENTIA_DEVICE says otherwise
 print("device:", device)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The training set: (x, y) pairs
 #
 # A neural network maps an input to an output. For a bigram model the input `x` is the index of
@@ -67,7 +67,7 @@ xs_emma, ys_emma = bigram_pairs(["emma"], vocab)  # (5,), (5,)
 for x, y in zip(xs_emma.tolist(), ys_emma.tolist(), strict=True):
     print(f"input {x:2d} ({vocab.itos[x]})  →  target {y:2d} ({vocab.itos[y]})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A word about building tensors: `torch.tensor` (lower case) is a function that copies data and
 # **infers** the type — integers give `int64`. `torch.Tensor` (capital T) is the class, and calling
 # it always produces `float32`. Indices must stay integers, so we use the lower-case function.
@@ -77,7 +77,7 @@ print(torch.tensor([5, 13]).dtype, "←  torch.tensor([5, 13])")
 print(torch.Tensor([5, 13]).dtype, "←  torch.Tensor([5, 13])")
 assert torch.tensor([5, 13]).dtype == torch.int64 and torch.Tensor([5, 13]).dtype == torch.float32
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The whole data set gives 228,146 pairs, the same bigrams notebook 01 counted:
 
 # %%
@@ -85,7 +85,7 @@ xs, ys = bigram_pairs(words, vocab)  # (228146,), (228146,)
 n = xs.numel()
 print(f"{n:,} pairs; first ten inputs {xs[:10].tolist()}, targets {ys[:10].tolist()}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. One-hot inputs
 #
 # An index is a label, not a quantity: `e` = 5 is not "five times" `a` = 1. So we do not feed the
@@ -109,7 +109,7 @@ ax.set_yticks(range(5), [f"{vocab.itos[x]} →" for x in xs_emma.tolist()])
 ax.set_title("the five one-hot inputs of '.emma' (one row per example)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. A linear layer is a matrix product
 #
 # One **neuron** takes the dot product of its weights with the input: 27 weights, one number out.
@@ -135,7 +135,7 @@ print(f"sum_k xenc[3, k] * W1[k, 0] = {dot.item():.4f}")
 print(f"W1[{xs_emma[3].item()}, 0] = {W1[xs_emma[3], 0].item():.4f}   (row 3 is one-hot at {xs_emma[3].item()})")
 assert torch.isclose(out[3, 0], dot) and torch.isclose(out[3, 0], W1[xs_emma[3], 0])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # We want a score for **each of the 27 possible next characters**, so we use 27 neurons side by
 # side: a (27, 27) weight matrix `W`, one column per neuron. The output is (5, 27): for each of the
 # 5 inputs, 27 numbers. Cell `[3, 13]` is input 3 (`m`) dotted with the weights of neuron 13 (the
@@ -157,13 +157,13 @@ print(f"row 3 of xenc · column 13 of W = {dot.item():.4f}")
 print(f"W[{xs_emma[3].item()}, 13] = {W[xs_emma[3], 13].item():.4f}")
 assert torch.isclose(logits[3, 13], dot) and torch.isclose(logits[3, 13], W[xs_emma[3], 13])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The green outline is worth a second look. Row 3 of the input has its single 1 at position 13, so
 # in the dot product every term but one is multiplied by 0: the output cell is just `W[13, 13]`,
 # and the whole output row is **row 13 of `W`**. Multiplying a one-hot vector by a matrix *selects a
 # row*. We will exploit this in section 7.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. From logits to probabilities: softmax
 #
 # The 27 outputs are arbitrary real numbers, called **logits**. To get a distribution over the
@@ -179,7 +179,7 @@ print("row sums:", [f"{s:.4f}" for s in probs.sum(1).tolist()])
 print("P(next | '.') for a, e, m:", [f"{probs[0, vocab.stoi[c]].item():.4f}" for c in "aem"])
 assert torch.allclose(probs, torch.softmax(logits, dim=1))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The loss, by indexing
 #
 # For each example, the loss only needs the probability the network gives to the **correct** next
@@ -195,11 +195,11 @@ for i in range(5):
 loss = -p_correct.log().mean()
 print(f"loss on '.emma.': {loss.item():.4f}  (a uniform guess would score ln 27 = {math.log(V):.4f})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A random network does worse than guessing uniformly: it is confidently wrong in places. Now we
 # improve `W`.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Backward and gradient descent on the whole data set
 #
 # `loss.backward()` computes, for every weight, how the loss changes when that weight moves a
@@ -229,7 +229,7 @@ W.grad = None
 loss.backward()
 print(f"initial loss {loss.item():.4f}; W.grad has shape {tuple(W.grad.shape)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The gradient has the shape of `W`: one number per weight. Its meaning is concrete: for the
 # weight `W[i, j]` it is (1/n) × the sum, over the examples whose input is `i`, of (predicted
 # probability of `j`) − (1 if the target is `j`, else 0). Too much probability on `j` pushes the
@@ -255,12 +255,12 @@ print(f"{full_batch_seconds * 1000:.0f} ms per step")
 assert history[0] > 3.5 and history[-1] < 2.75 and all(b < a for a, b in zip(history, history[1:], strict=False))
 print(f"20 steps: {history[0]:.2f} → {history[-1]:.2f}, every step lower than the one before")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The loss drops quickly from 3.76 and then more slowly. It would take thousands of such steps to
 # converge, and each step processes 228,146 × 27 numbers. Before training further, let us make a
 # step cheap.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Making a step cheap: one-hot × W is indexing, and the loss only needs the counts
 #
 # Section 3 showed that multiplying a one-hot row by `W` selects a row of `W`. So `xenc @ W` is
@@ -297,7 +297,7 @@ print(f"one-hot matmul: {matmul_ops:,} multiply-adds, on a one-hot tensor of {on
 print(f"indexing:       {index_ops:,} copies, from the {n:,} indices")
 assert matmul_ops == V * index_ops
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Indexing does 27 times less work — 26 of every 27 multiplications in the matmul are by zero —
 # and needs no 228,146 × 27 one-hot tensor in memory. (How much faster it runs depends on the
 # machine: memory traffic, not arithmetic, limits both here.) Selecting rows of a weight matrix by
@@ -331,7 +331,7 @@ print(f"loss from 228,146 examples: {full.item():.4f}; from the 27×27 counts: {
 print("gradients equal to within 1e-6:", torch.allclose(W_check.grad, grad_full, atol=1e-6))
 assert torch.isclose(full, fast, atol=1e-5) and torch.allclose(W_check.grad, grad_full, atol=1e-6)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # (`log_softmax` computes the log of the softmax in one numerically safer step; it is the same
 # function as our exp-normalise-log.) The identity says something important: **the network only
 # ever sees the data through the counts `N`**. The best it can do is make each row of
@@ -348,7 +348,7 @@ assert torch.isclose(full, fast, atol=1e-5) and torch.allclose(W_check.grad, gra
 print("CPU threads:", torch.get_num_threads())
 assert torch.get_num_threads() == 1
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Learning rates compared
 #
 # The learning rate is the size of each step. We run 500 steps from the same starting point with
@@ -404,7 +404,7 @@ assert final[1] > final[10] > final[50]  # too small: slow
 assert final[200] > final[100] > final[50]  # too large: overshoots
 print("best after 500 steps: lr = 50")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A small learning rate (1) descends steadily but slowly. Larger steps help up to a point; at 100
 # progress stalls (after 500 steps it is behind learning rate 10), and at 200 the loss jumps up
 # and down. Each step follows the local
@@ -412,7 +412,7 @@ print("best after 500 steps: lr = 50")
 # started. In between lies the useful range; 50 is the best of these five here (a lot for
 # gradient descent in general: our loss is an average, so its gradients are small).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Converging to the counting model
 #
 # We continue the network trained in section 6 for 3,000 more steps at learning rate 50.
@@ -429,7 +429,7 @@ print(f"neural bigram: {final_loss:.4f}   counting model, +1 smoothing (01): 2.4
 assert abs(final_loss - 2.4546) < 0.01, final_loss
 assert abs(final_loss - 2.4546) < 0.001, final_loss
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The network's loss agrees with notebook 01's to within 0.001 nats. (It can even go slightly
 # below 2.4546: 2.4546 is the add-one smoothed table, and the unsmoothed table — the true minimum —
 # scores 2.4540.) Now the tables themselves. The network's probabilities are `W.exp()` normalised
@@ -462,7 +462,7 @@ axes[0].set_title("729 bigram probabilities (0 shown at 1e-6)")
 axes[1].set_title("smoothing lifts the rare and unseen")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Against the unsmoothed counts every point lies on the diagonal: within 0.01 everywhere. The
 # network has not converged on the 102 bigrams that never occur (bottom-left): their target
 # probability is 0, i.e. a logit of −∞, and gradient descent only creeps towards it; they keep a
@@ -503,7 +503,7 @@ assert names_counts[:10] == ["cexze", "momasurailezitynn", "konimittain", "llayn
 assert same >= 10
 print("the first ten are notebook 01's names")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Why do they agree? `torch.multinomial` turns one uniform random number from the generator into an
 # index by walking the cumulative probabilities of the row: index `k` is drawn when the number falls
 # between the cumulative sums up to `k − 1` and `k`. Two tables whose rows differ by less than
@@ -524,7 +524,7 @@ names_helper = sample(lambda ctx: W[ctx[:, -1]], vocab, 15, make_generator(), wi
 assert names_helper == names_nn
 print(names_helper[:6], "…  identical to our loop")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. L2 regularisation: the network's smoothing
 #
 # Notebook 01 smoothed the table by adding α pseudo-counts to every cell: large α pulls every row
@@ -582,14 +582,14 @@ for side in (count_side, neural_side):
 assert entropy_bits(neural_side[3], N_cpu) > 4.5 and entropy_bits(count_side[1000], N_cpu) > 4.5
 print("more regularisation, like more pseudo-counts: flatter rows (higher entropy) and a higher training loss")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Both families start from nearly the same point (no smoothing, no penalty: about 2.455 nats, 3.55 bits) and
 # move up and to the right together: λ = 0.01 behaves roughly like 10 pseudo-counts, λ = 1 like
 # several hundred, and both end near the uniform distribution (4.75 bits). The curves are not
 # identical — a pseudo-count adds the same amount to every cell, while the penalty shrinks large
 # logits hardest — but the knob does the same job.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 11. Dev and test on the shared split
 #
 # So far the network was trained and measured on every name, as in the first part of notebook 01.
@@ -630,7 +630,7 @@ print(f"{counting['model']:28}  {counting['dev']:.4f}  {counting['test']:.4f}   
 print(f"{'bigram, neural':28}  {dev_nn:.4f}  {test_nn:.4f}")
 assert abs(dev_nn - counting["dev"]) < 0.01 and abs(test_nn - counting["test"]) < 0.01
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The network matches the counting model on held-out names too. Here the best λ is 0. That is not
 # a sign that regularisation is useless: gradient descent that starts from small random weights
 # and stops after 3,000 steps never pushes the logits of unseen bigrams to −∞, so the trained
@@ -655,7 +655,7 @@ publish(
 assert W_best.numel() == 729 and 2.44 < dev_nn < 2.47 and 2.44 < test_nn < 2.47
 print(f"published: dev {dev_nn:.4f}, test {test_nn:.4f}, 729 parameters")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A bigram **neural network** is one weight matrix: one-hot input (27) → logits (27) → softmax →
@@ -679,49 +679,49 @@ print(f"published: dev {dev_nn:.4f}, test {test_nn:.4f}, 729 parameters")
 # descent, the sampler — and replaces `W[x]` with a small multi-layer network over three
 # characters.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **Exercise 1 — the loss of knowing nothing.** If every weight of `W` is 0, what is the loss on the
 # whole data set? Compute it (e.g. with `count_loss(torch.zeros(V, V), N)`) or reason it out.
 
-# %%
+# %% tags=["exercise"]
 answer = ...
 check("Exercise 1", answer, expected=3.2958, atol=1e-3, hint="equal logits mean a uniform distribution over 27 tokens")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution
 answer = count_loss(torch.zeros(V, V, device=device), N).item()
 print(f"{answer:.4f} = ln 27 = {math.log(27):.4f}: zero logits give every token probability 1/27")
 assert check("Exercise 1", answer, expected=math.log(27), atol=1e-3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 — the built-in loss.** PyTorch's `F.cross_entropy(logits, targets)` computes the
 # softmax, the indexing and the average negative log in one call (more efficiently and more
 # stably). Use it with the logits `W[xs]` of the trained network and the targets `ys` to compute the
 # whole-set loss, and check that it matches section 9.
 
-# %%
+# %% tags=["exercise"]
 answer = ...
 check("Exercise 2", answer, expected=final_loss, atol=1e-4, hint="F.cross_entropy(W[xs_d], ys_d).item()")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution
 answer = F.cross_entropy(W[xs_d], ys_d).item()
 print(f"F.cross_entropy: {answer:.4f}; our loss: {count_loss(W, N).item():.4f}")
 assert check("Exercise 2", answer, expected=count_loss(W, N).item(), atol=1e-4)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 — where smoothing shows.** For each row `i` (current character), compute the largest
 # absolute difference between the trained network's row `P_nn[i]` and the add-one table's row
 # `P1[i]`. Which character's row differs most? Answer with the character (a one-letter string), and
 # think about why it is that one.
 
-# %%
+# %% tags=["exercise"]
 answer = ...
 check("Exercise 3", answer, expected="q", hint="(P_nn - P1).abs().max(dim=1) gives one maximum per row; then argmax")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution
 per_row = (P_nn - P1).abs().max(dim=1).values  # (27,)
 answer = vocab.itos[per_row.argmax().item()]

@@ -6,7 +6,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 03 — A multilayer perceptron language model (Bengio et al. 2003)
 #
 # The bigram models of notebooks 01 and 02 see one character and guess the next. To see more, a
@@ -63,7 +63,7 @@ vocab = Vocab.from_words(words)
 V = len(vocab)
 print(f"{len(words):,} words · vocabulary of {V} tokens: {vocab.decode(range(V))} · device: {device}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Context windows
 #
 # The model predicts the next character from the previous `block_size` characters. At the start of
@@ -82,7 +82,7 @@ for w in words[:3]:
         hand_Y.append(ix)
         context = [*context[1:], ix]  # slide the window by one
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A word of length L gives L + 1 examples (one per character, plus the end). `utils.data.context_windows`
 # builds the same windows for any list of words as two integer tensors:
 
@@ -93,7 +93,7 @@ print(X3[:5].tolist(), "→", Y3[:5].tolist())
 assert X3.tolist() == hand_X and Y3.tolist() == hand_Y
 assert len(X3) == sum(len(w) + 1 for w in words[:3])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # We train on the course's shared split (notebook 00): the names are shuffled once with seed 42 and
 # cut 80% / 10% / 10%. We **train** on the first part, use **dev** to choose settings and to watch
 # for over-fitting, and touch **test** exactly once, at the very end. Every notebook reports on the
@@ -111,7 +111,7 @@ for name, ws, X in [("train", train_words, Xtr), ("dev", dev_words, Xdev), ("tes
 assert (len(Xtr), len(Xdev), len(Xte)) == (182_625, 22_655, 22_866)
 assert (len(train_words), len(dev_words), len(test_words)) == (25_626, 3_203, 3_204)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The embedding table C
 #
 # Each of the 27 tokens gets a row of a table `C` of shape `(V, d)`. We start with **d = 2** so
@@ -126,7 +126,7 @@ idx = torch.tensor([[5, 6, 7], [7, 7, 0]])  # (2, 3)
 print("C[idx].shape =", tuple(C[idx].shape))  # any shape of indices: (2, 3) → (2, 3, 2)
 assert torch.equal(C[idx][1, 0], C[7]) and torch.equal(C[[5, 6, 7]][0], C[5])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Indexing accepts integers, lists and tensors of any shape, repeats included: the result has the
 # shape of the index with `d` appended. So `C[X]` embeds a whole batch of windows at once:
 
@@ -136,7 +136,7 @@ print(tuple(emb.shape))
 assert emb.shape == (32, block_size, 2)
 assert torch.equal(emb[4, 1], C[Xtr[4, 1]])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Why is this a neural-network layer at all? Encode token 5 one-hot (notebook 02) and multiply by
 # `C`: the single 1 picks out row 5 and the 26 zeros contribute nothing. **Indexing is that matrix
 # product with the multiplications by zero skipped.** So `C` is the weight matrix of a linear layer
@@ -150,7 +150,7 @@ batch_onehot = F.one_hot(Xtr[:32], num_classes=V).float()  # (32, 3, 27)
 assert torch.allclose(onehot @ C, C[5])
 assert torch.allclose(batch_onehot @ C, C[Xtr[:32]])  # (32, 3, 27) @ (27, 2) → (32, 3, 2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Flattening the window: `cat`, `unbind` and `view`
 #
 # The hidden layer wants one vector per example: the three 2-D embeddings side by side, 6 numbers.
@@ -163,7 +163,7 @@ flat_view = emb.view(32, -1)  # (32, 6), any k, and no copy
 print(tuple(flat_cat.shape), tuple(flat_unbind.shape), tuple(flat_view.shape))
 assert torch.equal(flat_cat, flat_view) and torch.equal(flat_unbind, flat_view)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # They hold the same numbers but cost different amounts of memory. A tensor is a view onto a flat
 # block of memory (its *storage*) plus a shape and strides that say how to walk it. `emb` is
 # already stored row after row, so `view` only changes the shape and strides and **shares the
@@ -184,7 +184,7 @@ assert storage(flat_view) == storage(emb)
 assert storage(flat_cat) != storage(emb) and storage(flat_unbind) != storage(emb)
 assert all(storage(t) == storage(emb) for t in torch.unbind(emb, dim=1))  # unbind itself copies nothing
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Sharing is not just bookkeeping: writing through the view changes `emb`. And a view is only
 # possible when the layout allows it — after a transpose the numbers are no longer in the order the
 # new shape needs, so `view` refuses and `reshape` quietly falls back to a copy.
@@ -202,7 +202,7 @@ r = e.transpose(1, 2).reshape(32, -1)
 print("reshape after transpose shares storage:", storage(r) == storage(e))
 assert e[0, 0, 0].item() == 99.0 and storage(r) != storage(e)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # For the whole training set with a 12-dimensional embedding, a `cat` copy is
 # 182,625 × 36 × 4 bytes ≈ 26 MB on every forward pass (and the gradient takes the same path back);
 # `view` costs nothing. We use `view(B, -1)` from now on.
@@ -210,7 +210,7 @@ assert e[0, 0, 0].item() == 99.0 and storage(r) != storage(e)
 # %%
 print(f"cat copy of the full training set at d = 12: {Xtr.shape[0] * 3 * 12 * 4 / 1e6:.1f} MB")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The hidden layer and the output layer
 #
 # The hidden layer is a linear map from the `k·d = 6` inputs to `H` neurons, followed by tanh; the
@@ -275,7 +275,7 @@ assert naive_loss > 10 and abs(loss - math.log(V)) < 0.01
 assert saturated < naive_saturated / 3
 assert math.isclose(torch.nn.init.calculate_gain("tanh"), 5 / 3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The naive model starts out with a loss that training must first undo; ours starts exactly where
 # knowing nothing should put it. From here on every model uses the scaled initialisation.
 #
@@ -295,7 +295,7 @@ loss_fused = F.cross_entropy(logits, Ytr[:32].to(device))
 print(f"manual {loss_manual.item():.4f} · F.cross_entropy {loss_fused.item():.4f}: they agree to within 1e-6")
 assert torch.allclose(loss_manual, loss_fused, atol=1e-6)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Why prefer the fused version? Besides being one call instead of four, the decisive reason is
 # **numerical**. The softmax does not change if the same number is added to every logit of a row,
 # so `F.cross_entropy` subtracts the row's maximum before exponentiating (the log-sum-exp trick). The manual formula does not, and
@@ -314,7 +314,7 @@ print("shifted by -100:    ", F.cross_entropy(big - 100, target).item())
 assert math.isnan(manual.item()) and F.cross_entropy(big, target).item() == 0.0
 assert torch.allclose(F.cross_entropy(big - 100, target), F.cross_entropy(big, target))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Minibatches: an approximate gradient, many more steps
 #
 # Notebook 02 computed the loss over *every* training example before each step. With 182,625
@@ -344,7 +344,7 @@ for B in (32, 256, 2048):
 # %%
 assert cosines[32] < cosines[256] < cosines[2048] and cosines[256] > 0.7
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A batch of 256 examples costs 0.14% of a full pass and gives a direction already close to the
 # full gradient's (a cosine near 0.8; larger batches are closer still, but cost proportionally
 # more). So for the same amount of computation we can take about 700 noisy steps instead of one
@@ -387,7 +387,7 @@ print(f"2,139 minibatch steps of 256:  training loss {mini_loss:.3f}")
 # %%
 assert mini_loss < full_loss - 0.5
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The exact gradient is a luxury: many cheap, slightly wrong steps get much further than a few
 # expensive, exact ones.
 #
@@ -449,7 +449,7 @@ plt.show()
 assert 0.1 <= lr_2d <= 1.0, lr_2d
 assert lr_smooth[-1] > lr_smooth.min() + 0.1  # past the chosen rate the loss turns back up
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The loss falls steadily as the rate grows, is lowest near the chosen value, and beyond it the
 # steps overshoot and the loss turns back up. A good recipe is to **start at the rate where the
 # sweep's loss is lowest and decay it**: large steps cover ground early, small steps settle into a
@@ -505,7 +505,7 @@ print(f"dev loss after {steps_2d:,} steps: {dev_losses[-1]:.4f}")
 assert dev_losses[-1] < 2.35 and dev_losses[-1] < dev_losses[0], dev_losses
 assert dev_losses[dev_steps.index(7000)] < dev_losses[dev_steps.index(6000)] - 0.03  # the decay at step 6,000
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The loss of single minibatches jumps around, so we plot its mean over blocks of 200 steps: a
 # `(8000,)` list viewed as `(40, 200)` and averaged along the rows. The drop at step 6,000 is the
 # learning-rate decay: smaller steps settle the parameters deeper into the valley they are in.
@@ -522,7 +522,7 @@ ax.set_ylabel("loss (nats per character)")
 ax.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Even this tiny model (2 numbers per character!) with three characters of context already beats
 # the bigram's dev loss of about 2.45.
 #
@@ -538,7 +538,7 @@ C_2d = params_2d[0].detach().cpu()  # (27, 2)
 plot_embedding_2d(C_2d, vocab, title="The learned 2-D embedding C (vowels in orange)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Look for the vowels: `a`, `e`, `i` and `o` sit together at one edge, with `y` — which often acts
 # as a vowel in names — close to them; `u`, much rarer in names than the other four, has not joined
 # them. The boundary token `.` is far from everything: no character behaves like "start or end of
@@ -569,7 +569,7 @@ assert within_vowels < vowel_consonant and y_vowel < vowel_consonant
 assert u_vowel > within_vowels and letter_counts["u"] < min(letter_counts[c] for c in vowels)
 assert boundary_dist > vowel_consonant
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. The loop, packaged: `utils.train.train`
 #
 # The loop above is what every model of the course needs, so it is packaged in `utils.train`:
@@ -606,7 +606,7 @@ def n_params(model):
 model = MLP(V, block_size, 2, 100, generator=make_generator()).to(device)
 print(model.W1.shape, model.W2.shape, f"{n_params(model):,} parameters")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Same seed, same initialisation, same batches: the packaged loop must reproduce the first 500
 # losses of our hand-written loop (up to float rounding).
 
@@ -620,7 +620,7 @@ print(f"largest difference over 500 steps: {gap:.1e}")
 # %%
 assert gap < 1e-4
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 11. Under-fitting and over-fitting
 #
 # The dev split tells us something the training loss cannot: whether the model learned patterns
@@ -673,7 +673,7 @@ assert dev10 < dev500  # ... yet on so little data it generalises better than th
 assert dev500 - train500 > 0.5  # over-fits: memorised the training names
 assert dev500 > best500 + 0.05  # and its dev loss went back up
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The small model's curves stay together at a high loss: it cannot represent what it sees. The
 # large one drives its training loss far below anything achievable on new names while its dev loss
 # turns around: it is learning the 1,000 names by heart. Remedies are more data (the full training
@@ -712,7 +712,7 @@ for small, large in [((2, 10, 200), (4, 10, 200)), ((3, 2, 200), (3, 16, 200)), 
     assert dev_of[small] > base > dev_of[large]  # each direction helps ...
     assert dev_of[small] - base > base - dev_of[large]  # ... with diminishing returns
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Every direction helps, and each with diminishing returns: the step from 2 to 3 characters of
 # context gains more than the step from 3 to 4, an embedding of 10 numbers is far better than 2 but
 # 16 adds little, and 200 hidden neurons beat 50 by more than 400 beat 200 — while the wider layer
@@ -735,7 +735,7 @@ print(f"lowest smoothed loss near lr = {lr_final}")
 # %%
 assert 0.1 <= lr_final <= 1.0, lr_final
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # We decay from that rate with a **cosine schedule**: instead of one sudden drop, the rate glides
 # from its peak down to 5% of it along half a cosine wave. 20,000 steps of 256 examples are 28
 # passes over the training set.
@@ -767,7 +767,7 @@ plot_loss({"MLP k=3, d=12, H=300": hist_final}, window=500, title="The final mod
 plt.ylim(1.9, 2.6)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Only now, with every choice made, do we look at the test split — once. It should agree with dev
 # to within noise, since neither was used for training and only dev was used for choosing.
 
@@ -779,7 +779,7 @@ print(f"final model: dev {dev_final:.4f} · test {test_final:.4f}")
 # %%
 assert test_final <= 2.15 and abs(test_final - dev_final) < 0.05
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 14. Sampling
 #
 # To generate a name, start from `...`, ask the model for the next-character distribution, draw a
@@ -799,7 +799,7 @@ print(f"{sum(n not in known for n in names)} of {len(names)} are not in the data
 assert len(names) == 20 and all(set(n) <= set(vocab.chars) for n in names)
 assert sum(n not in known for n in names) >= 5  # the model invents names
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A **context window** of the last k characters, padded with the boundary token, turns every
@@ -834,7 +834,7 @@ assert mlp_row["dev"] <= 2.12 and mlp_row["train_seconds"] > 0
 assert abs(dev_final - 2.09) < 0.02 and abs(test_final - 2.09) < 0.02
 assert all(r["dev"] > mlp_row["dev"] for r in rows)  # the MLP beats every bigram row
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Next:** [04 — RNN and GRU](04_rnn_gru.ipynb) replaces the fixed window with a memory that runs
 # along the whole name.
 #
@@ -849,7 +849,7 @@ assert all(r["dev"] > mlp_row["dev"] for r in rows)  # the MLP beats every bigra
 # `k`, the embedding size `d` and the hidden size `H` (all five tensors: `C`, `W1`, `b1`, `W2`,
 # `b2`). The check compares your formula with real models.
 
-# %%
+# %% tags=["exercise"]
 def count_params(V, k, d, H):
     return ...  # your formula
 
@@ -857,7 +857,7 @@ def count_params(V, k, d, H):
 answer = count_params(27, 5, 16, 128)
 check("Exercise 1", answer, expected=n_params(MLP(27, 5, 16, 128, generator=make_generator())))
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution: C is V×d, W1 is (k·d)×H, b1 is H, W2 is H×V, b2 is V.
 def count_params(V, k, d, H):
     return V * d + k * d * H + H + H * V + V
@@ -867,14 +867,14 @@ for cfg in [(27, 3, 12, 300), (27, 3, 2, 100), (40, 8, 24, 512)]:
     assert count_params(*cfg) == n_params(MLP(*cfg, generator=make_generator()))
 assert check("Exercise 1", count_params(27, 5, 16, 128), expected=n_params(MLP(27, 5, 16, 128, generator=make_generator())))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 — a first loss of ln 27
 #
 # Below, a model with a *naive* initialisation: every tensor is `torch.randn`. Its first loss on
 # the batch is far above ln 27. Change **only the output layer** (`W2` and `b2`) so that the first
 # loss on `Xb, Yb` is within 0.01 of ln 27, and give that loss as your answer.
 
-# %%
+# %% tags=["exercise"]
 ge = make_generator()
 C_e, W1_e, b1_e, W2_e, b2_e = (torch.randn(*shape, generator=ge) for shape in [(V, 10), (30, 200), (200,), (200, V), (V,)])
 # your change to W2_e and b2_e here
@@ -884,7 +884,7 @@ answer = ...  # first_loss, once you have fixed the output layer
 check("Exercise 2", answer, expected=math.log(V), atol=0.01,
       hint="a model that knows nothing should output (almost) equal logits for every token")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution: logits = h @ W2 + b2. Shrinking W2 makes every logit ≈ b2; a zero b2 makes them all equal,
 # so the softmax is uniform and the loss is ln 27, whatever the (saturated) hidden layer does.
 W2_e, b2_e = W2_e * 0.001, b2_e * 0.0
@@ -894,7 +894,7 @@ print(f"first loss {first_loss:.4f} · tanh units saturated: {saturated_e:.1%}")
 assert saturated_e > 0.5
 assert check("Exercise 2", first_loss, expected=math.log(V), atol=0.01)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The output layer fixes the first loss, but not the saturated tanh units: with `W1_e` still
 # unscaled most neurons sit at ±1 and learn slowly. That is why `init_params` scales `W1` too.
 #
@@ -904,11 +904,11 @@ assert check("Exercise 2", first_loss, expected=math.log(V), atol=0.01)
 # split (any block size, sizes, schedule, number of steps — `fit` and `train` are there to help)
 # and report its dev loss; it must be below the final model's.
 
-# %%
+# %% tags=["exercise"]
 answer = ...  # the dev loss of your model
 check("Exercise 3", answer, test=lambda loss: loss < dev_final, hint=f"beat {dev_final:.4f}; try block_size 4 or 5")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # NBVAL_IGNORE_OUTPUT
 # Solution: four characters of context, the final model's sizes and recipe, about a third of its steps.
 (X4, Y4), (X4_dev, Y4_dev) = windows[4]

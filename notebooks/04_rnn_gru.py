@@ -6,7 +6,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 04 — Recurrent networks: a vanilla RNN and a GRU
 #
 # The MLP of notebook 03 predicts the next character from a fixed window of the three before it.
@@ -61,7 +61,7 @@ train_words, dev_words, test_words = split_words(words)
 print(f"device: {device.type}; {len(words):,} words, {V} tokens")
 print(f"split by word: {len(train_words):,} train / {len(dev_words):,} dev / {len(test_words):,} test")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Whole words as sequences
 #
 # Notebook 03 cut every name into (context, next character) examples. A recurrent network instead
@@ -78,7 +78,7 @@ print(" t  reads  must predict")
 for t, (a, b) in enumerate(zip(x, y, strict=True)):
     print(f"{t:2d}    {vocab.itos[a]}       {vocab.itos[b]}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Five predictions from one four-letter word, and each one sees everything before it: at `t = 4` the
 # model has read `.emma` and must say that the name ends. The MLP with a window of three would see
 # only `mma` there.
@@ -97,7 +97,7 @@ for xr, yr in zip(Xs.tolist(), Ys.tolist(), strict=True):
     print(f"input {vocab.decode(xr)}   target {shown_y}")
 assert Xs[0, :5].tolist() == x and Ys[0, :5].tolist() == y and Ys[0, 5:].tolist() == [IGNORE_INDEX] * 2
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # (`-` marks an ignored target.) Now the whole split. Every split is padded to the longest word of
 # the *whole* data set, so all three tensors have the same width `T`. The number of targets that
 # count is exactly the number of examples that notebook 03 built with its context windows: the same
@@ -116,7 +116,7 @@ print(f"share of the training grid that is padding: {padding:.1%}")
 assert n_targets == {"train": 182_625, "dev": 22_655, "test": 22_866}
 assert X_train.shape == (25_626, 16) and padding > 0.5
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # More than half of the grid is padding. Without the mask the model would be rewarded for learning
 # that `.` follows `.` — most of its loss would be about nothing. The masked loss is the mean over
 # the real targets only; here is that claim checked on random logits, against the mean of the
@@ -132,7 +132,7 @@ print(f"masked loss {masked.item():.4f} = mean over {int(real.sum())} real targe
 print(f"(the mean over all {real.numel()} positions, padding included, would be {per_position.mean().item():.4f})")
 assert torch.allclose(masked, per_position[real].mean())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. A vanilla RNN cell, written out
 #
 # The Elman network, which Mikolov et al. (2010) turned into a competitive language model, keeps a
@@ -178,7 +178,7 @@ class RNNCell(nn.Module):
         return self.step(self.project(x), h)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Before trusting it, compare it with `torch.nn.RNNCell` given the same weights. PyTorch stores
 # weights as `(out, in)` — the transpose of ours — and has two bias vectors where we have one, so we
 # copy `W_x.T`, `W_h.T`, `b` and a zero second bias.
@@ -197,7 +197,7 @@ ours, theirs = cell(x_t, h_prev), reference(x_t, h_prev)  # (8, 128) each
 print("ours and nn.RNNCell agree to within 1e-6:", torch.allclose(ours, theirs, atol=1e-6))
 assert torch.allclose(ours, theirs, atol=1e-6)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The language model around a cell
 #
 # The model is the same for every cell in this notebook: embed each character (the table `C` of
@@ -255,7 +255,7 @@ logits = rnn(Xs.to(device))  # (3, 7, 27)
 print("logits:", tuple(logits.shape), f"| loss at initialisation {lm_loss(logits, Ys.to(device)).item():.4f}")
 print(f"for reference, a uniform guess scores ln {V} = {math.log(V):.4f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # At initialisation the loss is close to the uniform guess, as it should be: the read-out weights
 # start small (the lesson of notebook 03), so every character gets roughly the same probability and
 # no step is wasted unlearning confident mistakes.
@@ -318,7 +318,7 @@ class GRUCell(nn.Module):
         return self.step(self.project(x), h)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the check against `torch.nn.GRUCell` with the same weights — over a whole word-length
 # sequence, not just one step, so that any mistake in the gates would have 16 steps to grow.
 
@@ -339,7 +339,7 @@ for x_t in xs_seq:
 print("ours and nn.GRUCell agree to within 1e-5 at every one of 16 steps:", worst < 1e-5)
 assert torch.allclose(h_ours, h_theirs, atol=1e-5) and worst < 1e-5
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### A third contestant: the LSTM
 #
 # The long short-term memory cell (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et
@@ -382,7 +382,7 @@ class LSTMCell(nn.Module):
         return self.step(self.project(x), state)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The same check against `torch.nn.LSTMCell` (gate order i, f, g, o, as in PyTorch), which keeps
 # `h` and `c` as a pair where we keep them side by side.
 
@@ -422,7 +422,7 @@ for name, model in models.items():
     print(f"{name:4s}: {n_params(model):7,} parameters, of which the cell {n_params(model.cell):7,}")
 assert n_params(models["GRU"].cell) == 3 * (E * H + H * H + 2 * H)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Same embedding, same read-out, same hidden size `H = 128`: only the cell differs, and the gated
 # cells cost three and four times the vanilla one in weights (and roughly in compute per step).
 #
@@ -484,7 +484,7 @@ print("average factor per step back:", {name: round(f, 2) for name, f in per_ste
 assert all(reach_init["RNN"][t] < reach_init["RNN"][t + 1] for t in range(12)), "the RNN's gradient shrinks at every step back"
 assert ratio_init["RNN"] < 1e-3 and ratio_init["GRU"] > 5 * ratio_init["RNN"], ratio_init
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # At initialisation both cells lose signal at every step back, geometrically — a straight line on a
 # logarithmic axis. The vanilla RNN keeps about half per step, so less than a thousandth of the
 # gradient reaches twelve steps back: whatever the first letters contributed to that prediction, the
@@ -560,7 +560,7 @@ plot_loss(histories, window=50, title="Recurrent models: training loss and dev l
 plt.ylim(1.8, 2.6)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The gated cells pull ahead of the vanilla RNN early and stay ahead; the GRU and the LSTM are hard to
 # tell apart (their curves lie on top of each other). Notice also the gap between the training curve
 # and the dev markers: it is wider for the larger gated models, the first sign of over-fitting that a
@@ -588,7 +588,7 @@ if best_earlier is not None:
     assert dev_loss["RNN"] < best_earlier and dev_loss["GRU"] < best_earlier, (dev_loss, best_earlier)
     print("on dev, the RNN and the GRU both improve on every model of notebook 03")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The recurrent models see the whole prefix instead of a fixed window, and it shows on dev: even the
 # vanilla RNN does better than the MLP, and the GRU better still.
 #
@@ -619,7 +619,7 @@ assert ratio_trained["GRU"] > 0.1 and ratio_trained["RNN"] < 0.05, ratio_trained
 assert ratio_trained["GRU"] > 10 * ratio_trained["RNN"], ratio_trained
 assert all(ratio_trained[n] > ratio_init[n] for n in ratio_init), (ratio_init, ratio_trained)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Training lengthens the reach of both cells — they learn that earlier letters matter — but not
 # equally. The trained GRU still delivers more than a tenth of the gradient twelve steps back
 # (close to a quarter here), an almost flat line: its update gates have learned to hold on to
@@ -648,7 +648,7 @@ def unroll(model, word):
 # NBVAL_IGNORE_OUTPUT
 unroll(models["GRU"], "emma")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The first letter is a hard guess (`a` is the most common first letter, at 14%). Once `.emm` has
 # been read, `a` is the favourite. And after `.emma` the model does *not* expect the name to end:
 # it bets on `l`. Is that a mistake? Count what actually follows `emma` in the training names.
@@ -671,7 +671,7 @@ assert top_data == "l" and vocab.itos[p_model.argmax().item()] == top_data, (fol
 assert following["."] / total < 0.1 and p_model[0] < 0.15
 print(f"data and model agree: after {prefix!r} the most likely next character is {top_data!r}, and the end is unlikely")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The model is right: `emma` is far more often the beginning of a longer name (emmalee, emmaline,
 # emmanuel, …) than a whole one, and the GRU's probabilities track those counts closely. Note what
 # that decision needs: the whole prefix `emma`. An MLP with a window of three would see `mma`,
@@ -707,7 +707,7 @@ n_new = {name: sum(s not in known for s in names) for name, names in samples.ite
 assert all(n >= 3 for n in n_new.values()) and sum(n_new.values()) > 15, n_new
 print("most samples are new names, from every model")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The samples come from the same seed for every model, so where two models give similar
 # probabilities they draw the same letters, and differences are the models'. Most samples are new
 # names; the rest are real names the models rediscovered. Sampling a recurrent model this way
@@ -748,7 +748,7 @@ assert [r["model"] for r in rows] == ["RNN (E=64, H=128)", "GRU (E=64, H=128)", 
 assert all(r["test"] is not None and r["train_seconds"] > 0 for r in rows)
 print("published:", ", ".join(r["model"] for r in rows))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # Each exercise has a cell for your answer: replace the `...`, run the cell, and the check tells you
@@ -757,30 +757,30 @@ print("published:", ", ".join(r["model"] for r in rows))
 # **Exercise 1 — what counts.** How many positions of `Y_dev` contribute to the loss? Compute it
 # from the tensor, and compare it with the number of dev examples of notebook 03.
 
-# %%
+# %% tags=["exercise"]
 answer = ...  # your code here, using Y_dev and IGNORE_INDEX
 check("Exercise 1", answer, expected=22_655, hint="count the entries of Y_dev that are not IGNORE_INDEX")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution
 answer = int((Y_dev != IGNORE_INDEX).sum())
 print(f"{answer:,} real targets: one per character of each dev name, plus one end token per name")
 assert answer == sum(len(w) + 1 for w in dev_words)
 assert check("Exercise 1", answer, expected=22_655)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 — a vanishing gradient by hand.** Take a vanilla RNN cell with $W_x = 0$, $b = 0$ and
 # $W_h = 0.5\,I$, and start it from a tiny state (say $h_0 = 10^{-3}$ in every unit), where `tanh` is
 # practically the identity. By what factor is the gradient of $h_{10}$ (summed over its units) with
 # respect to $h_0$ smaller than the gradient of $h_{10}$ with respect to $h_{10}$ itself (which is 1)?
 # Reason it out first from the Jacobian above, then give the number.
 
-# %%
+# %% tags=["exercise"]
 answer = ...  # a float
 check("Exercise 2", answer, expected=0.5**10, atol=1e-6, rtol=1e-3,
       hint="each step back multiplies the gradient by diag(1 - h²) W_hᵀ ≈ 0.5 I")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution: the Jacobian of one step is diag(1 - h_t²) · 0.5 I ≈ 0.5 I, so ten steps give 0.5¹⁰ ≈ 0.001.
 toy = RNNCell(4, 4, make_generator())
 with torch.no_grad():
@@ -796,17 +796,17 @@ answer = h0.grad[0, 0].item()
 print(f"gradient reaching h_0: {answer:.3e}  (0.5^10 = {0.5**10:.3e})")
 assert check("Exercise 2", answer, expected=0.5**10, atol=1e-6, rtol=1e-3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 — the GRU's highway.** Now take the GRU cell and force its update gate shut on "keep":
 # set the z-part of both biases to $+20$ so that $z_t = \sigma(\cdot) \approx 1$ whatever the input.
 # Run it for ten steps from a random state with random inputs. By what factor is the gradient of
 # $h_{10}$ (summed over its units) with respect to one unit of $h_0$ smaller than 1 now?
 
-# %%
+# %% tags=["exercise"]
 answer = ...  # a float
 check("Exercise 3", answer, expected=1.0, atol=1e-3, hint="with z = 1 the step is h_t = h_{t-1}: what is its Jacobian?")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution: with z ≈ 1, h_t = h_{t-1} exactly enough that the Jacobian is the identity: the gradient
 # arrives undiminished, ten steps or a hundred.
 gate = GRUCell(4, 4, make_generator())
@@ -823,7 +823,7 @@ answer = h0.grad[0, 0].item()
 print(f"gradient reaching h_0 through ten GRU steps with z ≈ 1: {answer:.6f}")
 assert check("Exercise 3", answer, expected=1.0, atol=1e-3)
 
-# %% [markdown]
+# %% [markdown] tags=["solution"]
 # The vanilla cell has no such path: every step multiplies the gradient by $W_h^\top$ and the `tanh`
 # slope. A gated cell can choose, unit by unit and step by step, to be the identity — which is what
 # "long short-term memory" means. Real GRUs use this selectively: the update gate opens to take in a

@@ -6,7 +6,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 05 — Attention and the Transformer
 #
 # A recurrent network ([04 — RNN and GRU](04_rnn_gru.ipynb)) squeezes everything it has read into one
@@ -58,7 +58,7 @@ from utils.train import evaluate, train
 device = get_device()
 print("device:", device)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The data, as whole words
 #
 # As in notebook 04, each name is one row: the input starts with the boundary token `.` and the
@@ -82,7 +82,7 @@ print("train", tuple(Xtr.shape), "dev", tuple(Xdev.shape), "test", tuple(Xte.sha
 print("input  ", Xtr[0].tolist(), repr(vocab.decode(Xtr[0][Ytr[0] != -1])))
 print("target ", Ytr[0].tolist())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Averaging the past, three ways
 #
 # Take a sequence of `T` vectors, one per position. The crudest way to give position `t` some
@@ -96,7 +96,7 @@ T, C = 5, 2
 x = torch.randn(T, C, generator=g)  # (5, 2)
 x
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Version 1, a loop.** Row `t` of the result is the mean of rows `0 … t` of `x`.
 
 # %%
@@ -105,7 +105,7 @@ for t in range(T):
     xbow_loop[t] = x[: t + 1].mean(dim=0)  # (C,)
 xbow_loop
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Version 2, a matrix product.** A mean is a weighted sum with equal weights. Put the weights of
 # row `t` in row `t` of a `T × T` matrix: `1/(t+1)` for the columns `0 … t`, zero after. The matrix
 # is lower-triangular (`torch.tril`), and `W @ x` computes every row's average in one product. The
@@ -121,7 +121,7 @@ show_matmul(
     label_A="W (causal average)", label_B="x", label_out="W @ x", title="Averaging the past is a matrix product",
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Version 3, a masked softmax.** Start from a score of 0 for every pair of positions, set the
 # scores of the future to `-inf`, and take a softmax over each row: `exp(-inf) = 0` removes the
 # future, and the equal scores that remain share the weight equally. The result is the same
@@ -138,7 +138,7 @@ assert torch.allclose(xbow_loop, xbow_matmul) and torch.allclose(xbow_loop, xbow
 assert torch.allclose(W, W_softmax)
 print("loop == matmul == masked softmax: True")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The matrix product also works for a whole batch at once: a `(T, T)` matrix times a `(B, T, C)`
 # tensor broadcasts over the batch. One function, used by the baseline below:
 
@@ -154,7 +154,7 @@ xb = torch.randn(4, 8, 3, generator=g)  # (B=4, T=8, C=3)
 assert torch.allclose(causal_average(xb)[2, 5], xb[2, :6].mean(dim=0))
 print(tuple(causal_average(xb).shape))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### A bag-of-words baseline
 #
 # A first language model on top of this average. Each character gets an embedding (as in notebook
@@ -197,7 +197,7 @@ bow = init_weights(BagOfWords(V, block_size, n_embd=32, n_hidden=128), make_gene
 bow_params = sum(p.numel() for p in bow.parameters())
 print(f"{bow_params:,} parameters; logits", tuple(bow(Xtr[:2].to(device)).shape))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Training uses the course's loop from notebook 03 (`utils.train.train`): minibatches of whole names
 # drawn from the generator, the loss over every non-padded position, the dev split evaluated every
 # few hundred steps. The optimiser is AdamW (Adam with decoupled weight decay, Loshchilov & Hutter,
@@ -219,7 +219,7 @@ print(f"bag of words: dev {bow_dev:.4f} after {BOW_STEPS} steps, {bow_hist.secon
 assert bow_dev < 2.40, bow_dev
 print(f"bag of words dev loss {bow_dev:.2f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The bag of words beats the bigram (which sees only the current character) because the average
 # carries something about the rest of the name, but it cannot tell `ab…` from `ba…`, and every past
 # character weighs the same. The next step keeps the weighted sum and lets the data choose the
@@ -250,7 +250,7 @@ weights = torch.softmax(scores.masked_fill(causal, float("-inf")), dim=-1)  # (4
 out = weights @ v  # (4, 8, 8) @ (4, 8, 16) -> (4, 8, 16)
 print(weights[0].detach().numpy().round(2))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The rows still sum to one and the future still gets zero, but the weights are no longer equal:
 # each row depends on the data. (The weights above come from random projections; training will make
 # them meaningful.)
@@ -262,7 +262,7 @@ uniform = torch.tril(torch.ones(T, T)) / torch.arange(1, T + 1)[:, None]  # the 
 assert not torch.allclose(weights[0], uniform, atol=0.05)
 print("rows sum to 1, future weights are 0, and the weights differ from the plain average")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Why divide by √d
 #
 # If the entries of `q` and `k` are independent with variance 1, their dot product is a sum of `d`
@@ -289,7 +289,7 @@ assert 0.9 * d < raw.var() < 1.1 * d and 0.9 < scaled.var() < 1.1
 assert top_raw > 0.8 and top_scaled < 0.45
 print("unscaled: variance ≈ d and a nearly one-hot softmax; scaled: variance ≈ 1 and a spread softmax")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### One head as a function, checked against PyTorch
 #
 # `attention(q, k, v)` is everything above in four lines. PyTorch ships the same computation as
@@ -313,7 +313,7 @@ theirs = F.scaled_dot_product_attention(q, k, v, is_causal=True)
 print("largest difference:", f"{(ours - theirs).abs().max():.1e}")
 assert torch.allclose(ours, theirs, atol=1e-6)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The mask is what makes this a *decoder*: the output at position `t` must not change when a later
 # input changes. Check it: alter the last position's input and compare.
 
@@ -325,7 +325,7 @@ same_past = torch.allclose(out[:, :-1], out2[:, :-1])
 print("earlier outputs unchanged:", same_past, "| last output changed:", not torch.allclose(out[:, -1], out2[:, -1]))
 assert same_past
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Many heads
 #
 # One head computes one set of weights per position: one question asked of the past ("which vowel
@@ -370,7 +370,7 @@ y_ours = mha(x)
 print(tuple(y_ours.shape), "heads' weights", tuple(mha.weights.shape), f"largest difference {(y_ours - y_fused).abs().max():.1e}")
 assert torch.allclose(y_ours, y_fused, atol=1e-6)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. From attention to a Transformer
 #
 # Attention alone is not yet a language model. Four more ingredients make the GPT decoder.
@@ -388,7 +388,7 @@ shuffle_then_out = attention(query(x_shuffled), key(x_shuffled), value(x_shuffle
 print("attention(shuffled x) == shuffled attention(x):", torch.allclose(out_then_shuffle, shuffle_then_out, atol=1e-6))
 assert torch.allclose(out_then_shuffle, shuffle_then_out, atol=1e-6)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # So the model adds a learned **position embedding** to each character's embedding: a second table,
 # with one row per position `0 … block_size − 1`, exactly like the character table of notebook 03.
 # The sum tells every later layer both *what* and *where*.
@@ -410,7 +410,7 @@ print(f"per position: mean {h.mean(-1).abs().max():.1e} (max |mean|), std {h.std
 assert torch.allclose(h.mean(-1), torch.zeros(B, T), atol=1e-5)
 assert torch.allclose(h.std(-1, unbiased=False), torch.ones(B, T), atol=1e-3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The MLP block and dropout
 # Attention *gathers* information from other positions; it is a weighted average, nothing more. The
 # **MLP** then *processes* what was gathered, at each position separately: a linear layer to 4×
@@ -432,7 +432,7 @@ drop.eval()
 print("evaluation: unchanged:", torch.equal(drop(ones), ones))
 assert abs((dropped == 0).float().mean() - 0.2) < 0.02 and abs(dropped.mean() - 1.0) < 0.03
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The whole model
 # Here is a GPT-2-style decoder. `Block` is attention then MLP, each behind a layer norm and
 # inside a residual connection. `GPT` embeds characters and positions, runs `n_layer` blocks, a final
@@ -478,7 +478,7 @@ class GPT(nn.Module):
         for block in self.blocks:
             block.attn.fused = fused
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The size: 64 channels split into 4 heads of 16, 3 blocks, dropout 0.1: about 150,000 parameters,
 # small enough to train in under four minutes on two CPU cores.
 #
@@ -503,7 +503,7 @@ print(f"{n_params:,} parameters")
 for name, p in list(model.named_parameters())[:2] + list(model.blocks[0].named_parameters()):
     print(f"  {name:22s} {tuple(p.shape)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Two checks before training. First, the model with our written-out attention and the model with
 # PyTorch's fused attention compute the same logits (in evaluation mode, where dropout is off).
 # Second, a fresh model predicts every character with roughly equal probability: its loss is close
@@ -540,7 +540,7 @@ model.zero_grad(set_to_none=True)
 print(f"forward + backward of a batch of 128 names: written out {ms_ours:.1f} ms, fused {ms_fused:.1f} ms")
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Skipping the padding, for free
 #
 # A name is 6 characters long on average, but every row is padded to 16 positions, so more than half
@@ -574,7 +574,7 @@ print(f"this batch uses {used} of {block_size} columns; largest difference {(ful
 assert torch.allclose(full[kept], skipped[kept], atol=1e-5)
 assert (yb[:, used:] == -1).all()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Training
 #
 # The budget of this notebook is a few minutes on two CPU cores, so the recipe matters more than the
@@ -613,7 +613,7 @@ optimizer = torch.optim.AdamW(
 )
 print(f"{sum(p.numel() for p in decay):,} parameters decayed, {sum(p.numel() for p in no_decay):,} not")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Dropout draws from PyTorch's global random generator (it takes no `generator` argument), so we seed
 # that once here; the batches still come from the course's generator. 5,000 steps of 128 names is 25
 # passes over the training names: without dropout this many passes overfit.
@@ -657,7 +657,7 @@ print("Transformer dev loss < 1.98, more than 0.2 below the bag of words")
 plot_loss({"Transformer": history, "bag of words": bow_hist}, window=100, title="Training and dev loss")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. What the heads look at
 #
 # Switch the trained model to the written-out attention, which keeps each layer's weights, and feed
@@ -695,7 +695,7 @@ fig.suptitle("'sebastian': each head of each layer (rows: queries, columns: keys
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # One name can mislead. Here are three more, each seen through the heads of the last layer, the
 # one that feeds the prediction directly.
 
@@ -714,7 +714,7 @@ fig.suptitle(f"layer {last}: the same heads on different names")
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Sampling: temperature, top-k and novelty
 #
 # Sampling works as in every earlier notebook (`utils.sampling.sample`): start from the boundary
@@ -749,7 +749,7 @@ novelty = {label: sum(w not in seen for w in ws) / len(ws) for label, ws in samp
 for label, ws in samples.items():
     print(f"{label:16s} novel {novelty[label]:.0%}, distinct {len(set(ws)) / len(ws):.0%}:", " ".join(ws[:10]))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A lower temperature, or keeping only the top 3 characters, produces more conventional names, and
 # more of them are copies of training names. A higher temperature invents almost only new strings,
 # at the price of spellings no one would choose. At temperature 1 (the model's own distribution)
@@ -760,7 +760,7 @@ assert novelty["temperature 0.5"] < novelty["temperature 1.0"] and novelty["top-
 assert novelty["temperature 1.0"] > 0.5 and novelty["temperature 1.5"] > 0.8, novelty
 print("temperature 0.5 and top-k 3 copy more training names than temperature 1; most samples at T = 1 are new")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The course's final table
 #
 # Every notebook published its models' figures with `utils.results.publish`, machine-readably, in its
@@ -789,7 +789,7 @@ print("notebooks read:", [nb for nb in earlier if nb not in missing], "| missing
 # NBVAL_IGNORE_OUTPUT
 display(Markdown(markdown_table(course_rows, columns=("notebook", "model", "params", "train_seconds", "dev", "test"))))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The best model of each notebook against the time it took to train: each step of the course buys a
 # lower loss with more computation. (Training seconds depend on the machine; these are the figures
 # stored in each notebook.)
@@ -815,7 +815,7 @@ best = min((r for r in course_rows if r.get("test") is not None), key=lambda r: 
 print("lowest test loss of the course:", best["model"])
 assert best["notebook"] == "05_transformer" and best["model"].startswith("Transformer"), best
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Averaging the past is a product with a lower-triangular matrix, and the same matrix is a masked
@@ -834,7 +834,7 @@ assert best["notebook"] == "05_transformer" and best["model"].startswith("Transf
 # - The heads' maps show where each position looks; temperature and top-k trade new names for
 #   conventional ones.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **Exercise 1 — a past that fades.** Section 1 averaged the past with equal weights, and the
@@ -843,13 +843,13 @@ assert best["notebook"] == "05_transformer" and best["model"].startswith("Transf
 # `0.5 ** (t − s)` (the most recent character counts most; each row sums to 1), using a masked
 # softmax of suitable scores.
 
-# %%
+# %% tags=["exercise"]
 answer = ...  # a (5, 5) tensor
 check("Exercise 1", answer, expected=torch.tensor([[0.5 ** (t - s) if s <= t else 0.0 for s in range(5)] for t in range(5)])
       / torch.tensor([sum(0.5 ** (t - s) for s in range(t + 1)) for t in range(5)])[:, None],
       hint="scores[t, s] = (s - t) * ln 2, then mask the future with -inf and take a softmax over each row")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution: exp((s - t) ln 2) = 0.5 ** (t - s), and the softmax divides each row by its sum.
 t_idx = torch.arange(5)
 fading_scores = (t_idx[None, :] - t_idx[:, None]) * math.log(2)  # (5, 5): scores[t, s] = (s - t) ln 2
@@ -859,18 +859,18 @@ print(answer.numpy().round(3))
 assert check("Exercise 1", answer, expected=torch.tensor([[0.5 ** (t - s) if s <= t else 0.0 for s in range(5)] for t in range(5)])
              / torch.tensor([sum(0.5 ** (t - s) for s in range(t + 1)) for t in range(5)])[:, None])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 — counting a block.** How many parameters does one `Block` of our trained model
 # (`n_embd = 64`) hold? Work it out from the layers (two layer norms, the joint query/key/value
 # layer, the output projection, the MLP's two layers, all with biases) before counting with PyTorch.
 # Which part is the largest?
 
-# %%
+# %% tags=["exercise"]
 answer = ...  # an integer
 check("Exercise 2", answer, expected=sum(p.numel() for p in model.blocks[0].parameters()),
       hint="a Linear(a, b) holds a·b + b numbers and a LayerNorm(C) holds 2C; the MLP alone is 8C² + 5C")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution: with C = 64, per block:
 #   2 layer norms        2 · 2C         =    256
 #   qkv  Linear(C, 3C)   3C² + 3C       = 12,480
@@ -883,13 +883,13 @@ answer = 12 * C_**2 + 13 * C_
 print(f"{answer:,} parameters per block")
 assert check("Exercise 2", answer, expected=sum(p.numel() for p in model.blocks[0].parameters()))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 — top-p sampling.** Top-k keeps a fixed number of characters. *Nucleus* (top-p)
 # sampling (Holtzman et al., 2020) keeps the smallest set of most likely characters whose
 # probabilities add up to at least `p`, and renormalises them. Write `top_p(probs, p)` for a 1-D
 # tensor of probabilities; the check tries it on the model's distribution of first letters.
 
-# %%
+# %% tags=["exercise"]
 def passes_top_p(f):
     probs = torch.softmax(next_logits(torch.tensor([[0]], device=device)).cpu()[0], dim=-1)  # first letters
     for p in (0.3, 0.9, 1.0):
@@ -908,7 +908,7 @@ answer = ...  # a function top_p(probs, p) -> probs
 check("Exercise 3", answer, test=passes_top_p,
       hint="sort descending, cumsum, keep while the sum *before* a character is still below p, renormalise")
 
-# %% jupyter={"source_hidden": true} tags=["hide-input"]
+# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
 # Solution: a character is kept when the mass of the more likely characters is still below p.
 def top_p(probs, p):
     sorted_probs, order = probs.sort(descending=True)
@@ -922,7 +922,7 @@ def top_p(probs, p):
 answer = top_p
 assert check("Exercise 3", answer, test=passes_top_p)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Results
 #
 # This notebook's two models, in the table format every notebook publishes (the course's table

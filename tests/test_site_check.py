@@ -1,7 +1,8 @@
 """scripts/site_check.py: what a page must show is read from its notebook; the browser check catches broken pages.
 
-The end-to-end tests drive headless Chromium on a tiny hand-written site (a few seconds) and are
-skipped where Chromium is not installed (`make chromium`); `make site-check` runs the real site.
+The end-to-end tests drive headless Chromium through Playwright on a tiny hand-written site and a
+deck built from a tiny notebook (a few seconds), offline, and are skipped where Chromium is not
+installed (`make chromium`); `make site-check` runs the real site.
 """
 
 import importlib.util
@@ -14,9 +15,17 @@ import pytest
 
 from utils import REPO_ROOT
 
-spec = importlib.util.spec_from_file_location("site_check", REPO_ROOT / "scripts" / "site_check.py")
-site_check = sys.modules["site_check"] = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(site_check)
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
+    module = sys.modules[name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+site_check = _load("site_check")
+annotate_cells = _load("annotate_cells")
+make_slides = _load("make_slides")
 
 MATMUL_HTML = '<div class="sequentia-matmul"><p><b>A</b> ∈ ℝ<sup>2×3</sup> &amp; more</p></div>'
 
@@ -38,7 +47,13 @@ def _notebook(path):
     removed = nbformat.v4.new_code_cell("secret", metadata={"tags": ["remove-output"]})
     removed.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x\n")]
     silent = nbformat.v4.new_code_cell("x = 1")
-    nb.cells = [md, plot, viz, other_html, solution, removed, silent]
+    maths = [nbformat.v4.new_markdown_cell(text) for text in (
+        "## Two\n\nThe square $x^2$ (and `$not math$` in code).",
+        "## Three\n\n$$\\frac{a}{b}$$",
+        "## Four",
+        "## Five\n\nIt costs 5 dollars, or $ 5.")]
+    nb.cells = [md, plot, viz, other_html, solution, removed, silent, *maths]
+    annotate_cells.annotate(nb)  # slide breaks for the deck
     nbformat.write(nb, path)
     return path
 
@@ -51,7 +66,14 @@ def test_expectations_come_from_the_notebook(tmp_path):
         "outputs": 4,  # plot, viz, table, solution; remove-output and silent cells show none
         "hidden": 1,
         "matmul": ["A ∈ ℝ2×3 & more"],
+        "math": 2,  # $x^2$ and $$\frac{a}{b}$$; not code, not a lone dollar
     }
+
+
+def test_markdown_math_finds_what_dollarmath_typesets():
+    assert site_check.markdown_math("$a$, $$b$$ and $c_1$") == ["$a$", "$$b$$", "$c_1$"]
+    assert site_check.markdown_math("costs $5 or $ 6, `$x$`\n```\n$y$\n```") == []
+    assert site_check.markdown_math("$$\n\\sum_i x_i\n$$") == ["$$\n\\sum_i x_i\n$$"]
 
 
 def _seen(**changes):
@@ -64,6 +86,7 @@ def _seen(**changes):
         "htmlOutputs": [{"text": "A ∈ ℝ2×3 & more", "box": {"x": 0, "y": 0, "w": 300, "h": 40}, "escaped": False,
                          "images": []}],
         "hidden": [{"toggle": True, "open": False, "summary": "Show code cell source", "inputVisible": False}],
+        "math": {"count": 2, "typeset": 2, "raw": [], "box": None},
     }
     seen.update(changes)
     return seen
@@ -83,11 +106,43 @@ def test_a_page_that_matches_its_notebook_passes(tmp_path):
     ({"htmlOutputs": [dict(_seen()["htmlOutputs"][0], escaped=True)]}, "is not displayed"),
     ({"outputs": 3}, "3 cells show outputs, 4 code cells have outputs"),
     ({"hidden": [dict(_seen()["hidden"][0], open=True)]}, "not a collapsed toggle"),
+    ({"math": {"count": 1, "typeset": 1, "raw": [], "box": None}}, "1 equations on the page, the notebook's Markdown has 2"),
+    ({"math": {"count": 2, "typeset": 0, "raw": [], "box": None}}, "2 of 2 equations were not typeset"),
+    ({"math": {"count": 2, "typeset": 2, "raw": ["$$x$$"], "box": None}}, "raw TeX in the text: '$$x$$'"),
 ])
 def test_each_broken_part_is_reported(tmp_path, changes, message):
     want = site_check.expectations(_notebook(tmp_path / "01_first.ipynb"))
     problems = site_check.page_problems(_seen(**changes), want)
     assert any(message in p for p in problems), problems
+
+
+def _step(row, col, **changes):
+    step = {"indices": {"h": row, "v": col, "f": None}, "total": 9, "text": "Two", "visible": True,
+            "math": 2, "raw": []}
+    step.update(changes)
+    return step
+
+
+def test_a_deck_that_steps_passes_and_one_that_sticks_fails():
+    good = [_step(0, 0), _step(1, 0), _step(2, 0)]
+    assert site_check.deck_problems(good, want_math=2) == []
+    assert site_check.deck_problems([], 2) == ["the deck did not start (reveal.js)"]
+    stuck = site_check.deck_problems([_step(0, 0), _step(0, 0)], 0)
+    assert any("key press 1 did not move" in p for p in stuck)
+    assert any("shows nothing" in p for p in site_check.deck_problems([_step(0, 0, text="")], 0))
+    untypeset = site_check.deck_problems([_step(0, 0, math=0, raw=["\\frac{a}{b}"])], 2)
+    assert any("none of the notebook's 2 equations" in p for p in untypeset)
+    assert any("raw TeX in the deck" in p for p in untypeset)
+
+
+def test_only_the_local_server_is_local():
+    base = "http://127.0.0.1:8123"
+    assert site_check.is_local(base + "/notebooks/a.html", base)
+    assert site_check.is_local("data:image/png;base64,xx", base)
+    assert not site_check.is_local("https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js", base)
+    assert not site_check.is_local("http://127.0.0.1:8123.evil.example/x", base)
+    assert site_check.NOT_LOCAL.match("https://unpkg.com/thebe@0.8.2/lib/index.js")
+    assert not site_check.NOT_LOCAL.match(base + "/_static/mathjax/tex-chtml.js")
 
 
 # --- end to end, in headless Chromium ---------------------------------------------------------
@@ -107,7 +162,9 @@ def _png(colours, width=24, height=12):
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
-PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>01 — The first model_name notebook</title></head>
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>01 — The first model_name notebook</title>
+<script>window.MathJax = {"options": {"processHtmlClass": "tex2jax_process|mathjax_process|math|output_area"}}</script>
+<script defer src="../_static/mathjax/tex-chtml.js"></script>{extra}</head>
 <body><nav class="bd-docs-nav"><a href="../intro.html">Intro</a><a href="01_first.html">01</a></nav>
 <article class="bd-article"><h1>01 — The <em>first</em> <code>model_name</code> notebook<a href="#">#</a></h1>
 <div class="cell"><div class="cell_input"><pre>plt.show()</pre></div>
@@ -117,6 +174,8 @@ PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>01 — The fir
 <div class="cell"><div class="cell_output"><div class="output text_html"><table></table></div></div></div>
 <div class="cell tag_hide-input"><details class="hide above-input"><summary>Show code cell source</summary>
 <div class="cell_input"><pre>answer = 1</pre></div></details><div class="cell_output"><pre>1</pre></div></div>
+<h2>Two</h2><p>The square <span class="math notranslate nohighlight">\\(x^2\\)</span> (and <code>$not math$</code>).</p>
+<h2>Three</h2><div class="math notranslate nohighlight">\\[\\frac{a}{b}\\]</div>
 </article><div class="prev-next-area"><a class="left-prev" href="../intro.html">previous</a></div></body></html>
 """
 
@@ -133,28 +192,54 @@ def site(tmp_path):
         '<title>Course</title><nav class="bd-docs-nav"><a href="notebooks/01_first.html">01</a></nav>'
         '<article class="bd-article"><h1>Course</h1><a href="notebooks/01_first.html">01</a></article>')
     (root / "_images" / "plot.png").write_bytes(_png([(255, 255, 255), (31, 119, 180)]))
-    (root / "notebooks" / "01_first.html").write_text(PAGE.replace("{matmul}", MATMUL_HTML), encoding="utf-8")
+    (root / "_static").mkdir()
+    (root / "_static" / "mathjax").symlink_to(make_slides.assets()["mathjax"])  # what the book build copies
+    _page(root, MATMUL_HTML)
     return root
 
 
+def _page(root, matmul, extra=""):
+    page = PAGE.replace("{matmul}", matmul).replace("{extra}", extra)
+    (root / "notebooks" / "01_first.html").write_text(page, encoding="utf-8")
+
+
+@pytest.fixture()
+def slides(tmp_path):
+    out = tmp_path / "slides"
+    make_slides.build([_notebook(tmp_path / "01_first.ipynb")], out)
+    return out
+
+
 @needs_chromium
-def test_a_good_site_passes_and_leaves_screenshots(site, tmp_path, capsys):
+def test_a_good_site_and_deck_pass_offline_and_leave_screenshots(site, slides, tmp_path, capsys):
     out = tmp_path / "shots"
-    assert site_check.check_site(site, [tmp_path / "01_first.ipynb"], out, CHROMIUM) == 0, capsys.readouterr().out
-    for name in ("index.png", "01_first.png", "01_first.figure.png", "01_first.matmul.png"):
+    status = site_check.check_site(site, [tmp_path / "01_first.ipynb"], out, CHROMIUM, slides=slides)
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    shots = ["index.png", "01_first.png", "01_first.figure.png", "01_first.matmul.png", "01_first.math.png"]
+    shots += [f"01_first.deck.{k}.png" for k in range(site_check.DECK_STEPS + 1)] + ["01_first.deck.math.png"]
+    for name in shots:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
-    assert "2/2 pages passed" in capsys.readouterr().out
+    assert "2 typeset equations" in printed
+    assert "3/3 pages and decks passed" in printed
+    assert "stepped through [(0, 0), (1, 0), (2, 0), (3, 0), (4, 0)]" in printed
 
 
 @needs_chromium
-def test_a_blank_figure_escaped_html_and_a_missing_page_fail(site, tmp_path, capsys):
+def test_a_broken_site_fails_on_every_count(site, tmp_path, capsys):
     (site / "_images" / "plot.png").write_bytes(_png([(255, 255, 255)]))
-    page = site / "notebooks" / "01_first.html"
-    page.write_text(PAGE.replace("{matmul}", MATMUL_HTML.replace("<", "&lt;")), encoding="utf-8")
+    # escaped HTML, a script from a CDN (blocked), and no MathJax (so raw TeX stays)
+    _page(site, MATMUL_HTML.replace("<", "&lt;"), extra='<script src="https://cdn.example.org/lib.js"></script>')
+    (site / "_static" / "mathjax").unlink()
     notebooks = [tmp_path / "01_first.ipynb", tmp_path / "02_missing.ipynb"]
-    assert site_check.check_site(site, notebooks, tmp_path / "shots", CHROMIUM) == 1
+    assert site_check.check_site(site, notebooks, tmp_path / "shots", CHROMIUM, slides=tmp_path / "none") == 1
     out = capsys.readouterr().out
     assert "is blank (one colour)" in out
     assert "show_matmul output 1" in out
     assert "no page for notebooks/02_missing.ipynb" in out
     assert "the landing page does not link notebooks/02_missing.html" in out
+    assert "needed a request to another host (blocked): https://cdn.example.org/lib.js" in out
+    assert "HTTP 404 for /_static/mathjax/tex-chtml.js" in out
+    assert "2 of 2 equations were not typeset" in out
+    assert "raw TeX in the text" in out
+    assert "no deck 01_first.slides.html" in out

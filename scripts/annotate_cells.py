@@ -1,0 +1,193 @@
+#!/usr/bin/env python
+"""Give every notebook's cells the metadata that slides and handouts need (``make annotate``).
+
+The annotations are derived from each notebook's own structure, so running this again changes
+nothing, and a cell added later gets its annotation on the next run (``make sync`` runs it too;
+``tests/test_annotations.py`` fails when a notebook is missing one):
+
+- ``slideshow.slide_type`` (read by ``make slides`` and by RISE in JupyterLab):
+  ``"slide"`` for the title and every ``#``/``##`` heading; ``"subslide"`` for a ``###`` (or
+  deeper) heading, an exercise statement (``**Exercise N ...`` or ``### Exercise N``), a worked
+  solution, and a Markdown cell that follows a code cell (a new step after a result). Every other
+  cell continues the slide above it, the default, so it carries no ``slideshow`` key.
+- ``tags`` (read by ``make handouts``): in the ``## Exercises`` section (up to the next ``#`` or ``##``
+  heading, wherever it stands in a cell), ``"exercise"`` on the code
+  cell where the learner answers (it calls ``check(``), and ``"solution"`` on each worked solution
+  (the code cell tagged ``hide-input``) and on a Markdown cell right after a solution that discusses
+  it (one that does not state a new exercise). Existing tags are kept.
+
+The notebook's jupytext ``cell_metadata_filter`` is set to ``pyproject.toml``'s, so the ``.py``
+pair keeps the new metadata. Each pair is synced before (so edits to the ``.py`` are not lost) and
+after (so the ``.py`` shows the annotations) annotating the ``.ipynb``. Outputs are not touched.
+
+    python scripts/annotate_cells.py [NOTEBOOK.ipynb ...]   # default: notebooks/NN_*.ipynb
+    python scripts/annotate_cells.py --check                 # list missing annotations, exit 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+SOLUTION, EXERCISE = "solution", "exercise"
+_HEADING = re.compile(r"^(#{1,6})\s")
+_EXERCISE = re.compile(r"^\s*(\*\*|#{1,6}\s+)Exercise\b", re.MULTILINE)
+
+
+def cell_metadata_filter() -> str:
+    """The jupytext cell metadata filter of ``pyproject.toml`` (it must keep ``slideshow``)."""
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return config["tool"]["jupytext"]["cell_metadata_filter"]
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _first_line(cell) -> str:
+    return next((line for line in _source(cell).splitlines() if line.strip()), "")
+
+
+def heading_level(cell) -> int:
+    """1-6 for a Markdown cell that opens with a heading, else 0."""
+    if cell.get("cell_type") != "markdown":
+        return 0
+    m = _HEADING.match(_first_line(cell))
+    return len(m.group(1)) if m else 0
+
+
+def annotations(cells) -> list[dict]:
+    """For each cell, ``{"slide_type": str, "tags": set}``: the slide type and the tags it must carry."""
+    out = []
+    in_exercises = False
+    previous = None  # the previous cell's (cell, annotation)
+    for k, cell in enumerate(cells):
+        kind, src = cell.get("cell_type"), _source(cell)
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        level = heading_level(cell)
+        if kind == "markdown":  # a `#`/`##` heading anywhere in the cell opens a section
+            for line in src.splitlines():
+                if re.match(r"#{1,2}\s", line):
+                    in_exercises = line.lstrip("#").strip().lower().startswith("exercises")
+        wanted: set[str] = set()
+        if in_exercises and kind == "code":
+            if tags & {"hide-input", "hide_input"}:
+                wanted.add(SOLUTION)
+            elif "check(" in src:
+                wanted.add(EXERCISE)
+        elif (in_exercises and kind == "markdown" and level == 0 and previous is not None
+              and SOLUTION in previous[1]["tags"] and not _EXERCISE.search(src)):
+            wanted.add(SOLUTION)  # a comment on the solution above it
+
+        if k == 0 or level in (1, 2):
+            slide_type = "slide"
+        elif level >= 3 or (kind == "markdown" and _EXERCISE.match(src)):
+            slide_type = "subslide"
+        elif kind == "code" and SOLUTION in wanted:
+            slide_type = "subslide"
+        elif kind == "markdown" and SOLUTION not in wanted and previous is not None \
+                and previous[0].get("cell_type") == "code":
+            slide_type = "subslide"
+        else:
+            slide_type = "-"
+        annotation = {"slide_type": slide_type, "tags": wanted}
+        out.append(annotation)
+        previous = (cell, annotation)
+    return out
+
+
+def _current_slide_type(cell) -> str:
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+
+
+def problems(nb) -> list[str]:
+    """What is missing or stale in a notebook's annotations (empty when it is up to date)."""
+    found = []
+    filt = nb.metadata.get("jupytext", {}).get("cell_metadata_filter")
+    if filt is not None and filt != cell_metadata_filter():
+        found.append(f"the notebook's jupytext cell_metadata_filter is {filt!r}, not {cell_metadata_filter()!r}")
+    for k, (cell, want) in enumerate(zip(nb.cells, annotations(nb.cells), strict=True)):
+        first = _first_line(cell)[:50]
+        if _current_slide_type(cell) != want["slide_type"]:
+            found.append(f"cell {k} ({first!r}): slide_type {_current_slide_type(cell)!r}, expected "
+                         f"{want['slide_type']!r}")
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        for tag in (SOLUTION, EXERCISE):
+            if (tag in tags) != (tag in want["tags"]):
+                found.append(f"cell {k} ({first!r}): should {'' if tag in want['tags'] else 'not '}be tagged {tag!r}")
+    return found
+
+
+def annotate(nb) -> bool:
+    """Set the annotations in place; True if anything changed."""
+    changed = False
+    meta = nb.metadata.setdefault("jupytext", {})
+    if meta.get("cell_metadata_filter") != cell_metadata_filter():
+        meta["cell_metadata_filter"] = cell_metadata_filter()
+        changed = True
+    for cell, want in zip(nb.cells, annotations(nb.cells), strict=True):
+        md = cell.setdefault("metadata", {})
+        if _current_slide_type(cell) != want["slide_type"]:
+            changed = True
+            if want["slide_type"] == "-":
+                md["slideshow"].pop("slide_type")
+                if not md["slideshow"]:
+                    del md["slideshow"]
+            else:
+                md.setdefault("slideshow", {})["slide_type"] = want["slide_type"]
+        tags = list(md.get("tags", []))
+        new = [t for t in tags if t not in (SOLUTION, EXERCISE) or t in want["tags"]]
+        new += sorted(want["tags"] - set(new))
+        if new != tags:
+            changed = True
+            if new:
+                md["tags"] = new
+            else:
+                md.pop("tags", None)
+    return changed
+
+
+def _sync(path: Path) -> None:
+    from jupytext.cli import jupytext
+
+    jupytext(["--sync", "--quiet", str(path)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--check", action="store_true", help="only report what is missing (exit 1 if anything)")
+    args = parser.parse_args(argv)
+    notebooks = args.notebooks or sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    status = 0
+    for path in notebooks:
+        if args.check:
+            found = problems(nbformat.read(path, as_version=4))
+            for p in found:
+                print(f"{path.name}: {p}")
+            status |= bool(found)
+            continue
+        paired = path.with_suffix(".py").exists()
+        if paired:
+            _sync(path)
+        nb = nbformat.read(path, as_version=4)
+        if annotate(nb):
+            nbformat.write(nb, path)
+            print(f"{path.name}: annotated")
+        if paired:
+            _sync(path)
+    if args.check and status:
+        print("Some notebooks lack their slide/exercise annotations: run 'make annotate' (or 'make sync').")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
