@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import importlib.util
+import json
 import re
 import shutil
 import sys
@@ -37,13 +38,19 @@ if not hasattr(run_notebooks, "run_notebook"):
 
 SANITIZE_CFG = HERE.parent / "tests" / "nbval_sanitize.cfg"
 PROGRESS = re.compile(r"^\s*\d+%\|.*$")
+#: Beyond nbval's sanitize file (whose patterns only need to cover strictly compared cells): any
+#: duration, and speed-ups measured with a clock ("1,651× faster").
+CLOCK = [
+    (re.compile(r"\b\d[\d,]*(?:\.\d+)?\s?(?:s|ms|µs|us|ns|seconds)\b"), "TIME"),
+    (re.compile(r"\b\d[\d,]*(?:\.\d+)?×(?= (?:faster|slower|cheaper|quicker))"), "RATIO×"),
+]
 
 
 def sanitizers(path: Path = SANITIZE_CFG) -> list[tuple[re.Pattern, str]]:
     """The (regex, replacement) pairs of nbval's sanitize file, in file order."""
     cfg = configparser.ConfigParser(interpolation=None)
     cfg.read(path, encoding="utf-8")
-    return [(re.compile(cfg[s]["regex"]), cfg[s]["replace"]) for s in cfg.sections()]
+    return [(re.compile(cfg[s]["regex"]), cfg[s]["replace"]) for s in cfg.sections()] + CLOCK
 
 
 def _clean_text(text: str, subs: list[tuple[re.Pattern, str]]) -> str:
@@ -53,6 +60,36 @@ def _clean_text(text: str, subs: list[tuple[re.Pattern, str]]) -> str:
     for regex, replacement in subs:
         text = regex.sub(replacement, text)
     return text
+
+
+TIME_COLUMN = re.compile(r"(^|\s)(s|seconds)$")  # a table column of seconds: "training s", "seconds"
+
+
+def _mask_seconds(value):
+    """Timings inside structured outputs (the published results' ``train_seconds``) replaced by TIME."""
+    if isinstance(value, dict):
+        return {k: "TIME" if "seconds" in k else _mask_seconds(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_seconds(v) for v in value]
+    return value
+
+
+def _mask_table_timings(text: str) -> str:
+    """Markdown tables: the cells of a column headed "… s" or "seconds" replaced by TIME."""
+    out, timed = [], set()
+    for line in text.split("\n"):
+        cells = line.split("|")
+        if line.startswith("|") and not timed and not set(line) <= set("|-: "):
+            timed = {i for i, c in enumerate(cells) if TIME_COLUMN.search(c.strip())}
+            header = True
+        else:
+            header = False
+        if line.startswith("|") and timed and not header and not set(line) <= set("|-: "):
+            cells = ["TIME" if i in timed else c for i, c in enumerate(cells)]
+        if not line.startswith("|"):
+            timed = set()
+        out.append("|".join(cells))
+    return "\n".join(out)
 
 
 def comparable(nb: nbformat.NotebookNode, subs: list[tuple[re.Pattern, str]]) -> list[list[str]]:
@@ -70,8 +107,13 @@ def comparable(nb: nbformat.NotebookNode, subs: list[tuple[re.Pattern, str]]) ->
                 outs.append(f"error: {out.ename}: {out.evalue}")
             else:
                 for mime, data in sorted(out.get("data", {}).items()):
-                    text = data if isinstance(data, str) else str(data)
-                    outs.append(f"{mime}: {_clean_text(text, subs) if mime.startswith('text/') else text}")
+                    if mime.endswith("json"):
+                        text = str(_mask_seconds(json.loads(data) if isinstance(data, str) else data))
+                    else:
+                        text = data if isinstance(data, str) else str(data)
+                    if mime.startswith("text/"):
+                        text = _mask_table_timings(_clean_text(text, subs))
+                    outs.append(f"{mime}: {text}")
         outs[:0] = [f"{name}: {_clean_text(text, subs)}" for name, text in sorted(streams.items())]
         cells.append(outs)
     return cells
@@ -85,7 +127,10 @@ def first_difference(a: nbformat.NotebookNode, b: nbformat.NotebookNode) -> str 
         if x != y:
             for u, v in zip(x + [""] * len(y), y + [""] * len(x), strict=False):
                 if u != v:
-                    return f"code cell {i + 1}: {u[:120]!r} != {v[:120]!r}"
+                    lu, lv = u.splitlines(), v.splitlines()
+                    j = next((k for k, (p, q) in enumerate(zip(lu, lv, strict=False)) if p != q), min(len(lu), len(lv)))
+                    first, second = (lu[j] if j < len(lu) else "<end>"), (lv[j] if j < len(lv) else "<end>")
+                    return f"code cell {i + 1}, line {j + 1}: {first[:150]!r} != {second[:150]!r}"
     return None
 
 
@@ -93,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--timeout", type=int, default=900, help="seconds one cell may run (default 900)")
+    parser.add_argument("--keep", type=Path, help="keep the two executed copies in KEEP/a and KEEP/b")
     args = parser.parse_args(argv)
     missing = [str(p) for p in args.notebooks if not p.is_file()]
     if missing:
@@ -100,10 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     different = []
     with tempfile.TemporaryDirectory(prefix="twice-") as tmp:
+        tmp = args.keep or tmp
         for src in args.notebooks:
             outs = [Path(tmp) / "a", Path(tmp) / "b"]
             for out in outs:
-                out.mkdir(exist_ok=True)
+                out.mkdir(parents=True, exist_ok=True)
                 for extra in src.parent.iterdir():  # files a notebook reads beside itself, if any
                     if extra.is_file() and extra.suffix not in (".ipynb", ".py") and not extra.name.startswith("."):
                         shutil.copy2(extra, out / extra.name)

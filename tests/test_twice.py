@@ -67,3 +67,29 @@ def test_catches_a_planted_nondeterministic_cell_and_passes_a_seeded_one(tmp_pat
 def test_missing_notebook_is_exit_2(tmp_path, capsys):
     assert twice.main([str(tmp_path / "nope.ipynb")]) == 2
     assert "no such notebook" in capsys.readouterr().err
+
+
+def test_timings_in_tables_and_published_results_are_masked():
+    table = "| model | training s | dev |\n|---|---:|---:|\n| MLP | 50.7 | 2.0891 |\n"
+    mime = "application/vnd.sequentia.results+json"
+    a = _executed([
+        nbformat.v4.new_output("display_data", data={"text/markdown": table}),
+        nbformat.v4.new_output("display_data", data={mime: {"rows": [{"dev": 2.0891, "train_seconds": 50.7}]}}),
+    ])
+    b = _executed([
+        nbformat.v4.new_output("display_data", data={"text/markdown": table.replace("50.7", "116.4")}),
+        nbformat.v4.new_output("display_data", data={mime: {"rows": [{"dev": 2.0891, "train_seconds": 116.4}]}}),
+    ])
+    assert twice.first_difference(a, b) is None
+    c = _executed([nbformat.v4.new_output("display_data", data={"text/markdown": table.replace("2.0891", "2.0892")})])
+    d = _executed([nbformat.v4.new_output("display_data", data={"text/markdown": table})])
+    assert twice.first_difference(c, d) == "code cell 1, line 3: '| MLP |TIME| 2.0892 |' != '| MLP |TIME| 2.0891 |'"
+
+
+def test_clock_readings_anywhere_are_masked():
+    a = _executed([_stream("logits by one-hot matmul: 16.2 ms; vectorised: 1.1 ms, 9,785× faster than the loop\n")])
+    b = _executed([_stream("logits by one-hot matmul: 16.4 ms; vectorised: 1.3 ms, 6,974× faster than the loop\n")])
+    assert twice.first_difference(a, b) is None
+    c = _executed([_stream("a 27×27 table, 12 steps\n")])
+    d = _executed([_stream("a 27×28 table, 12 steps\n")])
+    assert twice.first_difference(c, d) is not None  # shapes are not clock readings
