@@ -102,6 +102,7 @@ def train(
     device: torch.device | str | None = None,
     progress: bool = True,
     history: History | None = None,
+    batch_fn: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
 ) -> History:
     """Minibatch gradient descent: sample a batch, forward, loss, backward, step; repeat ``steps`` times.
 
@@ -109,7 +110,9 @@ def train(
     moved to ``device``. ``lr_schedule(step)`` sets the learning rate before each step. With
     ``dev=(X_dev, Y_dev)`` the whole dev split is evaluated every ``eval_every`` steps and at the
     end. Pass an existing ``history`` to continue it: steps (for ``lr_schedule`` and ``eval_every``)
-    count on from where it stopped. A progress bar shows the running loss.
+    count on from where it stopped. A progress bar shows the running loss. ``batch_fn(xb, yb)``, if
+    given, rearranges each drawn batch before the model sees it (``05_transformer`` packs the words
+    into fewer rows with :class:`utils.packing.PackRows`); the batches drawn are the same either way.
     """
     _check_cpu(generator)
     _check_data(X, Y)
@@ -128,7 +131,10 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = lr_schedule(start_step + i)
         ix = torch.randint(0, X.shape[0], (batch_size,), generator=generator)
-        xb, yb = X[ix].to(device or "cpu"), Y[ix].to(device or "cpu")
+        xb, yb = X[ix], Y[ix]
+        if batch_fn is not None:
+            xb, yb = batch_fn(xb, yb)
+        xb, yb = xb.to(device or "cpu"), yb.to(device or "cpu")
         loss = lm_loss(model(xb), yb)
         value = loss.item()
         if not math.isfinite(value):
