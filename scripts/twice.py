@@ -7,7 +7,9 @@ differ on another CPU. On *one* machine they must not: the same notebook execute
 the same losses, draw the same figures and sample the same names. This script checks exactly that,
 for every output of every cell, ignored cells included. Only what varies by nature is masked first:
 the patterns of ``tests/nbval_sanitize.cfg`` (timings, memory addresses, figure reprs), tqdm's
-progress-bar redraws (how many appear depends on the clock) and the execution timestamps.
+progress-bar redraws (how many appear depends on the clock), other clock readings (durations, rates,
+measured speed-ups, tables' "training s" columns, published ``train_seconds``) and the outputs of
+cells tagged ``clock`` (a plot with training seconds on an axis, a summary quoting measured speeds).
 
 The two executions of a notebook run at the same time, one per core (each notebook uses one thread).
 Exit status 1 names the first differing output of each notebook that differs; 2 for bad arguments.
@@ -39,10 +41,12 @@ if not hasattr(run_notebooks, "run_notebook"):
 SANITIZE_CFG = HERE.parent / "tests" / "nbval_sanitize.cfg"
 PROGRESS = re.compile(r"^\s*\d+%\|.*$")
 #: Beyond nbval's sanitize file (whose patterns only need to cover strictly compared cells): any
-#: duration, and speed-ups measured with a clock ("1,651× faster").
+#: duration, and what a clock measures: rates ("12,692 useful characters per second") and speed-ups
+#: ("1,651× faster", "1.45× the characters per second").
 CLOCK = [
     (re.compile(r"\b\d[\d,]*(?:\.\d+)?\s?(?:s|ms|µs|us|ns|seconds)\b"), "TIME"),
-    (re.compile(r"\b\d[\d,]*(?:\.\d+)?×(?= (?:faster|slower|cheaper|quicker))"), "RATIO×"),
+    (re.compile(r"\b\d[\d,]*(?:\.\d+)?×(?=[^\n]*(?:faster|slower|cheaper|quicker|per second))"), "RATIO×"),
+    (re.compile(r"\b\d[\d,]*(?:\.\d+)?(?=\s+(?:\w+\s+){0,2}per second)"), "RATE"),
 ]
 
 
@@ -62,6 +66,9 @@ def _clean_text(text: str, subs: list[tuple[re.Pattern, str]]) -> str:
     return text
 
 
+#: The tag of a cell whose outputs are made of clock readings throughout (a figure with training
+#: seconds on an axis, a summary quoting measured speeds): its outputs are not compared.
+CLOCK_TAG = "clock"
 TIME_COLUMN = re.compile(r"(^|\s)(s|seconds)$")  # a table column of seconds: "training s", "seconds"
 
 
@@ -100,7 +107,8 @@ def comparable(nb: nbformat.NotebookNode, subs: list[tuple[re.Pattern, str]]) ->
             continue
         outs: list[str] = []
         streams: dict[str, str] = {}
-        for out in cell.get("outputs", []):
+        clock = CLOCK_TAG in cell.get("metadata", {}).get("tags", [])
+        for out in [] if clock else cell.get("outputs", []):  # clock readings throughout: not compared
             if out.output_type == "stream":
                 streams[out.name] = streams.get(out.name, "") + out.text
             elif out.output_type == "error":
@@ -128,7 +136,10 @@ def first_difference(a: nbformat.NotebookNode, b: nbformat.NotebookNode) -> str 
             for u, v in zip(x + [""] * len(y), y + [""] * len(x), strict=False):
                 if u != v:
                     lu, lv = u.splitlines(), v.splitlines()
-                    j = next((k for k, (p, q) in enumerate(zip(lu, lv, strict=False)) if p != q), min(len(lu), len(lv)))
+                    j = next(
+                        (k for k, (p, q) in enumerate(zip(lu, lv, strict=False)) if p != q),
+                        min(len(lu), len(lv)),
+                    )
                     first, second = (lu[j] if j < len(lu) else "<end>"), (lv[j] if j < len(lv) else "<end>")
                     return f"code cell {i + 1}, line {j + 1}: {first[:150]!r} != {second[:150]!r}"
     return None
@@ -152,20 +163,33 @@ def main(argv: list[str] | None = None) -> int:
             for out in outs:
                 out.mkdir(parents=True, exist_ok=True)
                 for extra in src.parent.iterdir():  # files a notebook reads beside itself, if any
-                    if extra.is_file() and extra.suffix not in (".ipynb", ".py") and not extra.name.startswith("."):
+                    if (
+                        extra.is_file()
+                        and extra.suffix not in (".ipynb", ".py")
+                        and not extra.name.startswith(".")
+                    ):
                         shutil.copy2(extra, out / extra.name)
             with ThreadPoolExecutor(2) as pool:
-                runs = list(pool.map(partial(run_notebooks.run_notebook, src, timeout=args.timeout, kernel="python3"), outs))
+                runs = list(
+                    pool.map(
+                        partial(run_notebooks.run_notebook, src, timeout=args.timeout, kernel="python3"), outs
+                    )
+                )
             if not all(r.ok for r in runs):
                 print(f"{src.name}: FAILED to execute: {'; '.join(r.error for r in runs if not r.ok)}")
                 different.append(src.name)
                 continue
             diff = first_difference(*(nbformat.read(o / src.name, as_version=4) for o in outs))
             seconds = " and ".join(f"{r.seconds:.0f} s" for r in runs)
-            print(f"{src.name}: {'identical outputs' if diff is None else 'DIFFERENT, ' + diff} ({seconds})", flush=True)
+            print(
+                f"{src.name}: {'identical outputs' if diff is None else 'DIFFERENT, ' + diff} ({seconds})",
+                flush=True,
+            )
             if diff is not None:
                 different.append(src.name)
-    print(f"twice: {len(args.notebooks) - len(different)}/{len(args.notebooks)} notebooks gave identical outputs twice")
+    print(
+        f"twice: {len(args.notebooks) - len(different)}/{len(args.notebooks)} notebooks gave identical outputs twice"
+    )
     return 1 if different else 0
 
 

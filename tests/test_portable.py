@@ -25,7 +25,11 @@ def _stored(path, *sources):
 
 
 def _pytest(*args, portable):
-    cmd = [sys.executable, *( [str(REPO_ROOT / "scripts" / "portable.py")] if portable else ["-m", "pytest"]), *args]
+    cmd = [
+        sys.executable,
+        *([str(REPO_ROOT / "scripts" / "portable.py")] if portable else ["-m", "pytest"]),
+        *args,
+    ]
     return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
 
 
@@ -33,7 +37,11 @@ def _pytest(*args, portable):
 def notebooks(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("portable")
     planted = _stored(tmp / "planted.ipynb", SETUP, "print(f'sum {x.sum().item():.10f}')")
-    claim = _stored(tmp / "claim.ipynb", SETUP, "s = x.sum().item()\nprint(f'sum {s:.0f}')\nassert abs(s - x.double().sum().item()) < 1e-2")
+    claim = _stored(
+        tmp / "claim.ipynb",
+        SETUP,
+        "s = x.sum().item()\nprint(f'sum {s:.0f}')\nassert abs(s - x.double().sum().item()) < 1e-2",
+    )
     return planted, claim
 
 
