@@ -1,25 +1,16 @@
 """scripts/make_handouts.py: no worked solution survives in any handout, and the exercises still run."""
 
 import ast
-import importlib.util
-import sys
 
 import nbformat
 import pytest
+from _support import load_script
 from nbclient import NotebookClient
 
 from utils import REPO_ROOT
 
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-annotate_cells = _load("annotate_cells")
-make_handouts = _load("make_handouts")
+annotate_cells = load_script("annotate_cells")
+make_handouts = load_script("make_handouts")
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

@@ -1,38 +1,27 @@
 """scripts/run_notebooks.py: fresh kernels, executed copies beside untouched sources, status, peak memory, bench table."""
 
-import importlib.util
 import sys
 
 import nbformat
 import pytest
+from _support import load_script, write_notebook
 
-from utils import REPO_ROOT
 from utils.results import MIME_TYPE
 
-spec = importlib.util.spec_from_file_location("run_notebooks", REPO_ROOT / "scripts" / "run_notebooks.py")
-run_notebooks = sys.modules["run_notebooks"] = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(run_notebooks)
-
-
-def _notebook(path, *sources):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-    return path
+run_notebooks = load_script("run_notebooks")
 
 
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory):
     src = tmp_path_factory.mktemp("src")
     out = tmp_path_factory.mktemp("out")
-    good = _notebook(
+    good = write_notebook(
         src / "01_good.ipynb",
         "import os, sys\nprint(sys.executable)\nprint(os.getcwd())",
         "block = bytearray(300 * 2**20)  # 300 MiB, touched below so that it is resident\nblock[::4096] = b'x' * len(block[::4096])",
         'from utils.results import publish\n_ = publish("01_good", [dict(model="toy", params=27, dev=2.5, test=2.25)])',
     )
-    bad = _notebook(src / "02_bad.ipynb", "print('before')", "raise ValueError('on purpose')", "print('never')")
+    bad = write_notebook(src / "02_bad.ipynb", "print('before')", "raise ValueError('on purpose')", "print('never')")
     before = {p: p.read_bytes() for p in (good, bad)}
     bench = out / "bench.md"
     status = run_notebooks.main(["--out", str(out), "--bench", str(bench), str(good), str(bad)])

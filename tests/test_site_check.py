@@ -5,27 +5,16 @@ deck built from a tiny notebook (a few seconds), offline, and are skipped where 
 installed (`make chromium`); `make site-check` runs the real site.
 """
 
-import importlib.util
 import struct
-import sys
 import zlib
 
 import nbformat
 import pytest
+from _support import load_script
 
-from utils import REPO_ROOT
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-site_check = _load("site_check")
-annotate_cells = _load("annotate_cells")
-make_slides = _load("make_slides")
+site_check = load_script("site_check")
+annotate_cells = load_script("annotate_cells")
+make_slides = load_script("make_slides")
 
 MATMUL_HTML = '<div class="sequentia-matmul"><p><b>A</b> ∈ ℝ<sup>2×3</sup> &amp; more</p></div>'
 

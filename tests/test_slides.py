@@ -1,23 +1,14 @@
 """scripts/make_slides.py: decks with the slide breaks of the annotations, and nothing loaded from a CDN."""
 
 import html.parser
-import importlib.util
-import sys
 
 import nbformat
+from _support import load_script
 
 from utils import REPO_ROOT
 
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-annotate_cells = _load("annotate_cells")
-make_slides = _load("make_slides")
+annotate_cells = load_script("annotate_cells")
+make_slides = load_script("make_slides")
 
 
 class _Refs(html.parser.HTMLParser):

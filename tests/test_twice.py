@@ -1,23 +1,10 @@
 """scripts/twice.py (`make twice`): two executions of a notebook must give identical outputs."""
 
-import importlib.util
-import sys
 
 import nbformat
+from _support import load_script, write_notebook
 
-from utils import REPO_ROOT
-
-spec = importlib.util.spec_from_file_location("twice", REPO_ROOT / "scripts" / "twice.py")
-twice = sys.modules["twice"] = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(twice)
-
-
-def _notebook(path, *sources):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-    return path
+twice = load_script("twice")
 
 
 def _executed(*outputs_per_cell):
@@ -57,11 +44,11 @@ def test_figures_are_compared_too():
 
 
 def test_catches_a_planted_nondeterministic_cell_and_passes_a_seeded_one(tmp_path, capsys):
-    seeded = _notebook(
+    seeded = write_notebook(
         tmp_path / "seeded.ipynb",
         "# NBVAL_IGNORE_OUTPUT\nimport torch\ng = torch.Generator().manual_seed(0)\nprint(torch.randn(3, generator=g))",
     )
-    planted = _notebook(
+    planted = write_notebook(
         tmp_path / "planted.ipynb", "# NBVAL_IGNORE_OUTPUT\nimport torch\nprint(torch.randn(3))"
     )
     assert twice.main([str(seeded)]) == 0
