@@ -28,7 +28,7 @@ help:
 	@echo "make lab      JupyterLab at the repository root (present a notebook as slides with RISE: Alt+R)"
 	@echo "make slides   a reveal.js deck of every notebook, working offline, in _build/slides/"
 	@echo "make handouts every notebook without its worked solutions, in _build/handouts/"
-	@echo "make data     provision data/names.txt (verified copy, NAMES_MIRROR, or download)"
+	@echo "make data     provision data/names.txt (verified copy, NAMES_MIRROR, or download) and data/subdivisions.txt (pycountry)"
 	@echo "make sync     jupytext-sync every notebook pair, then make annotate"
 	@echo "make annotate derive the cells' slide breaks and exercise/solution tags (scripts/annotate_cells.py)"
 	@echo "make bench    run every notebook in a fresh kernel; table in _build/bench.md"
@@ -53,8 +53,11 @@ $(STAMP): requirements.txt pyproject.toml scripts/lab_overrides.json
 	cp scripts/lab_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $@
 
-data:
-	@$(PYTHON) -m utils.provision
+# The course's lists (utils/provision.py, data/README.md): names.txt needs only the standard library,
+# subdivisions.txt is built from the pinned pycountry, hence the environment first. Inside a conda
+# environment (environment.yml) run `python -m utils.provision` instead.
+data: $(STAMP)
+	@$(PY) -m utils.provision
 
 # Sync every pair, then (re)derive the cells' slide and exercise/solution metadata from the notebooks'
 # headings and exercises (scripts/annotate_cells.py syncs before and after, so no edit is lost).

@@ -62,8 +62,9 @@ def _git(*args: str) -> str:
 def test_data_file_is_not_tracked_but_its_readme_is():
     tracked = _git("ls-files", "data").split()
     assert "data/README.md" in tracked, f"data/README.md must be committed (git ls-files data: {tracked})"
-    assert "data/names.txt" not in tracked, "the data file is provisioned by `make data`, never committed"
-    assert _git("check-ignore", "data/names.txt").strip() == "data/names.txt", "data/names.txt must be git-ignored"
+    for name in ("data/names.txt", "data/subdivisions.txt"):
+        assert name not in tracked, f"{name} is provisioned by `make data`, never committed"
+        assert _git("check-ignore", name).strip() == name, f"{name} must be git-ignored"
 
 
 TORCH_WORK = re.compile(r"torch\.(?!cuda\.is_available|set_num_threads|get_num_threads|__version__)")

@@ -11,6 +11,7 @@ from utils.data import (
     bigram_pairs,
     context_windows,
     load_words,
+    normalise,
     padded_sequences,
     split_words,
 )
@@ -136,6 +137,73 @@ def test_unicode_words_give_their_own_vocabulary(write):
 def test_directory_is_not_a_file(tmp_path):
     with pytest.raises(DataError, match="is a folder"):
         load_words(tmp_path)
+
+
+def test_whole_file_in_latin1_is_a_clear_error_naming_file_and_line(write):
+    path = write("zoë\nchloé\n".encode("latin-1"), name="latin1.txt")
+    with pytest.raises(DataError) as err:
+        load_words(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}, line 1: not valid UTF-8 (byte 0xeb at column 3)")
+    assert message.endswith("Save the file as UTF-8 text, one word per line.")
+    assert "\n" not in message
+
+
+def test_utf16_file_says_so(write):
+    with pytest.raises(DataError, match=r"line 1: not valid UTF-8 .* It looks like UTF-16\. Save the file as UTF-8"):
+        load_words(write("zoë\n".encode("utf-16")))
+
+
+def test_blank_only_file_with_crlf_and_a_bom_names_the_file(write):
+    path = write("\ufeff \r\n\r\n\u00a0\n".encode(), name="blank.txt")
+    with pytest.raises(DataError, match=r"blank\.txt yields no words: the file has only blank lines \(3\)\. Give it"):
+        load_words(path)
+
+
+# ---------------------------------------------------------------- Unicode: one normal form (NFC)
+
+COMPOSED = "chlo\u00e9"  # é as one code point
+DECOMPOSED = "chloe\u0301"  # e + COMBINING ACUTE ACCENT
+
+
+def test_composed_and_decomposed_files_give_the_same_words_and_vocabulary(write):
+    a = load_words(write(f"{COMPOSED}\nzo\u00eb\n".encode(), name="composed.txt"))
+    b = load_words(write(f"{DECOMPOSED}\nzoe\u0308\n".encode(), name="decomposed.txt"))
+    assert a == b == ["chlo\u00e9", "zo\u00eb"]
+    assert len(b[0]) == 5
+    assert Vocab.from_words(a) == Vocab.from_words(b)
+    assert "\u0301" not in Vocab.from_words(b).chars and len(Vocab.from_words(b)) == 1 + len(set("chloézoë"))
+
+
+def test_vocab_normalises_what_it_is_built_from_and_what_it_encodes():
+    vocab = Vocab.from_words([DECOMPOSED])
+    assert vocab == Vocab.from_words([COMPOSED])
+    assert vocab.encode(DECOMPOSED) == vocab.encode(COMPOSED) == [1, 2, 3, 4, 5]
+    assert vocab.decode(vocab.encode(DECOMPOSED)) == COMPOSED
+    assert normalise(DECOMPOSED) == COMPOSED and normalise("\u212b") == "\u00c5"  # ANGSTROM SIGN → Å
+
+
+def test_builders_treat_a_decomposed_letter_as_one_character():
+    vocab = Vocab.from_words([COMPOSED])
+    for build in (bigram_pairs, context_windows, padded_sequences):
+        for got, want in zip(build([DECOMPOSED], vocab), build([COMPOSED], vocab), strict=True):
+            assert torch.equal(got, want), build.__name__
+    assert padded_sequences([DECOMPOSED], vocab)[0].shape == (1, 6)
+
+
+def test_letters_of_any_script_spaces_hyphens_and_apostrophes(write):
+    items = ["São Tomé", "Jean-Luc", "O'Brien", "Ἀθῆναι", "東京都", "Ḩaḑramawt", "Āz̄ārbāyjān-e Ghārbī"]
+    words = load_words(write("\n".join(items).encode()))
+    assert words == items
+    vocab = Vocab.from_words(words)
+    assert {" ", "-", "'", "東", "Ἀ", "\u0304"} <= set(vocab.chars)  # z̄ has no precomposed form: z + U+0304
+    assert [vocab.decode(vocab.encode(w)) for w in words] == items
+
+
+def test_boundary_glyph_in_a_decomposed_line_is_still_an_error(write):
+    path = write("ann\nSt. Pe\u0301ter\n".encode())
+    with pytest.raises(DataError, match=r"words.txt, line 2: 'St. Péter' contains '.', the glyph reserved"):
+        load_words(path)
 
 
 # ---------------------------------------------------------------- vocabulary

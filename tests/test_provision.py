@@ -1,11 +1,23 @@
 import hashlib
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from utils import REPO_ROOT
-from utils.provision import SHA256, ProvisionError, provision, sha256
+from utils.provision import (
+    PYCOUNTRY_PIN,
+    SHA256,
+    SUBDIVISIONS_LINES,
+    SUBDIVISIONS_SHA256,
+    ProvisionError,
+    main,
+    provision,
+    provision_subdivisions,
+    sha256,
+    subdivision_names,
+)
 
 GOOD = b"ann\nbob\n"
 GOOD_SHA = hashlib.sha256(GOOD).hexdigest()
@@ -69,7 +81,124 @@ def test_make_data_without_mirror_or_network_prints_the_message(tmp_path):
     assert f"no mirror at {tmp_path / 'absent.txt'}" in proc.stderr
     assert "What to do" in proc.stderr
     assert not (work / "data" / "names.txt").exists()
+    # The other list does not depend on the names: it is still built (from the installed pycountry).
+    assert sha256(work / "data" / "subdivisions.txt") == SUBDIVISIONS_SHA256
 
 
 def test_the_course_file_verifies(names):
     assert sha256(REPO_ROOT / "data" / "names.txt") == SHA256
+
+
+# ---------------------------------------------------------------- data/subdivisions.txt (pycountry)
+
+# A pycountry-like source: decomposed and composed forms of one name, a duplicate, surrounding spaces,
+# a blank, names with the boundary glyph and a line break, and names of several scripts.
+FAKE = ["Ha\u0308me", "H\u00e4me", "  Ordino ", "", "St. Helens", "Two\nlines", "Ḩaḑramawt", "Ordino", "Āz̄ār"]
+FAKE_FILE = "Häme\nOrdino\nĀz̄ār\nḨaḑramawt\n".encode()
+FAKE_SHA = hashlib.sha256(FAKE_FILE).hexdigest()
+
+
+def test_subdivision_names_are_nfc_deduplicated_sorted_and_unusable_ones_left_out():
+    kept, left_out = subdivision_names(FAKE)
+    assert kept == ["H\u00e4me", "Ordino", "Āz̄ār", "Ḩaḑramawt"]  # sorted by code point, not by locale
+    assert left_out == ["St. Helens", "Two\nlines"]
+
+
+def test_subdivisions_are_written_and_load_as_words(tmp_path):
+    from utils.data import load_words
+
+    dest = tmp_path / "data" / "subdivisions.txt"
+    logs = []
+    assert provision_subdivisions(dest, names=FAKE, version="0-fake", expected=FAKE_SHA, log=logs.append) == dest
+    assert dest.read_bytes() == FAKE_FILE
+    assert load_words(dest) == ["H\u00e4me", "Ordino", "Āz̄ār", "Ḩaḑramawt"]
+    assert "4 subdivision names from pycountry 0-fake" in logs[-1] and "'St. Helens'" in logs[-1]
+    assert list(dest.parent.iterdir()) == [dest], "no temporary file is left behind"
+
+
+def test_a_verified_subdivisions_file_is_kept_without_rebuilding(tmp_path):
+    dest = tmp_path / "subdivisions.txt"
+    dest.write_bytes(FAKE_FILE)
+    logs = []
+    provision_subdivisions(dest, names=["Something", "else"], expected=FAKE_SHA, log=logs.append)
+    assert dest.read_bytes() == FAKE_FILE
+    assert logs == [f"data: {dest} is present and its checksum verifies."]
+
+
+def test_a_corrupt_subdivisions_file_is_rebuilt(tmp_path):
+    dest = tmp_path / "subdivisions.txt"
+    dest.write_bytes(FAKE_FILE[:-5])  # truncated
+    logs = []
+    provision_subdivisions(dest, names=FAKE, expected=FAKE_SHA, log=logs.append)
+    assert dest.read_bytes() == FAKE_FILE
+    assert "does not match the expected sha256; building it afresh" in logs[0]
+
+
+def test_subdivisions_checksum_mismatch_is_a_clear_error_and_keeps_the_old_file(tmp_path):
+    dest = tmp_path / "subdivisions.txt"
+    dest.write_bytes(b"an older list\n")
+    with pytest.raises(ProvisionError) as err:
+        provision_subdivisions(dest, names=FAKE[:3], version="1.0", expected=FAKE_SHA, log=quiet)
+    message = str(err.value)
+    built = hashlib.sha256("Häme\nOrdino\n".encode()).hexdigest()
+    assert f"the list built from pycountry 1.0 (2 lines) has sha256 {built}" in message
+    assert f"not the expected {FAKE_SHA} ({SUBDIVISIONS_LINES:,} lines from pycountry {PYCOUNTRY_PIN})" in message
+    assert f"What to do: install the pinned version (make setup, or pip install pycountry=={PYCOUNTRY_PIN})" in message
+    assert dest.read_bytes() == b"an older list\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["subdivisions.txt"]
+
+
+def test_subdivisions_are_written_atomically(tmp_path, monkeypatch):
+    """The list is written to a temporary file that replaces the old one in one step (os.replace):
+    a failure (or a kill) before that step leaves the old file whole."""
+    import utils.provision as prov
+
+    dest = tmp_path / "subdivisions.txt"
+    dest.write_bytes(b"an older list\n")
+    calls = []
+
+    def interrupted(src, dst):
+        calls.append((Path(src), Path(dst), Path(src).read_bytes()))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(prov.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        provision_subdivisions(dest, names=FAKE, expected=FAKE_SHA, log=quiet)
+    assert calls == [(tmp_path / "subdivisions.txt.tmp", dest, FAKE_FILE)]
+    assert dest.read_bytes() == b"an older list\n"
+
+
+def test_without_pycountry_the_message_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pycountry", None)  # `import pycountry` raises ImportError
+    with pytest.raises(ProvisionError, match=r"pycountry is not installed .*\nWhat to do: run make data"):
+        provision_subdivisions(tmp_path / "subdivisions.txt", log=quiet)
+    assert not (tmp_path / "subdivisions.txt").exists()
+
+
+def test_the_pinned_pycountry_gives_the_recorded_list(tmp_path):
+    """Reproducible: pycountry==PYCOUNTRY_PIN (requirements.txt) builds the file data/README.md records."""
+    from importlib.metadata import version
+
+    from utils.data import Vocab, load_words
+
+    assert version("pycountry") == PYCOUNTRY_PIN
+    assert f"pycountry=={PYCOUNTRY_PIN}\n" in (REPO_ROOT / "requirements.txt").read_text()
+    dest = provision_subdivisions(tmp_path / "subdivisions.txt", log=quiet)
+    assert sha256(dest) == SUBDIVISIONS_SHA256
+    words = load_words(dest)
+    assert len(words) == SUBDIVISIONS_LINES == 4889
+    assert len(Vocab.from_words(words)) == 202
+    readme = (REPO_ROOT / "data" / "README.md").read_text()
+    assert SUBDIVISIONS_SHA256 in readme and f"{SUBDIVISIONS_LINES:,} lines" in readme
+
+
+def test_provision_boundary_is_the_data_boundary():
+    from utils import provision as prov
+    from utils.data import BOUNDARY
+
+    assert prov.BOUNDARY == BOUNDARY
+
+
+def test_unknown_list_is_exit_status_2(capsys):
+    assert main(["planets"]) == 2
+    assert "unknown list 'planets': choose from names, subdivisions" in capsys.readouterr().err

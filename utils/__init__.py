@@ -11,4 +11,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 #: Where `make data` provisions the names; the loader's default path.
 DEFAULT_DATA = REPO_ROOT / "data" / "names.txt"
 
-__all__ = ["REPO_ROOT", "DEFAULT_DATA"]
+#: The second list `make data` provisions: the world's country subdivisions, from pycountry (issue 12).
+SUBDIVISIONS_DATA = REPO_ROOT / "data" / "subdivisions.txt"
+
+__all__ = ["REPO_ROOT", "DEFAULT_DATA", "SUBDIVISIONS_DATA"]

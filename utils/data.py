@@ -5,12 +5,16 @@ builders package what the notebooks first write out by hand: bigram pairs (01, 0
 (03) and padded sequences with masked targets (04, 05).
 
 Conventions (DESIGN §2): the vocabulary is the sorted set of characters in the data, with index 0
-reserved for the boundary token (start *and* end of a word), displayed as ``.``.
+reserved for the boundary token (start *and* end of a word), displayed as ``.``. Text is normalised to
+Unicode NFC wherever it enters (:func:`normalise`): the file's lines, the words a vocabulary is built
+from, and whatever is encoded, so an ``é`` typed as one code point or as ``e`` + a combining accent is
+one and the same character.
 """
 
 from __future__ import annotations
 
 import random
+import unicodedata
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from . import DEFAULT_DATA
+from . import DEFAULT_DATA, SUBDIVISIONS_DATA
 
 #: The glyph that displays the boundary token (index 0).
 BOUNDARY = "."
@@ -27,6 +31,17 @@ IGNORE_INDEX = -1
 #: The course's split seed and fractions (train, dev, test).
 SPLIT_SEED = 42
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
+#: The one Unicode normal form the course uses for every piece of text (composed characters).
+NORMAL_FORM = "NFC"
+
+
+def normalise(text: str) -> str:
+    """``text`` in Unicode NFC: ``"e\u0301"`` (e + combining acute) becomes ``"\u00e9"`` (é).
+
+    Letters that have no precomposed form (``z̄``) keep their combining mark as a character of
+    their own. Nothing else changes: case, spaces and punctuation are left as they are.
+    """
+    return unicodedata.normalize(NORMAL_FORM, text)
 
 
 class DataError(ValueError):
@@ -51,16 +66,16 @@ def load_words(path: str | Path = DEFAULT_DATA, *, boundary: str = BOUNDARY) -> 
     """Read one word per line from a UTF-8 text file.
 
     Line endings (LF or CRLF) and surrounding whitespace are stripped, a leading byte-order mark is
-    dropped, and blank lines are skipped, counted (``words.blank_lines``) and reported with a
+    dropped, every line is normalised to Unicode NFC (:func:`normalise`), and blank lines are skipped, counted (``words.blank_lines``) and reported with a
     warning. Raises :class:`DataError` naming the file and line for a file that is not UTF-8, that
     yields no words, or that contains the boundary glyph; :class:`DataFileNotFoundError` for a
-    missing file (run ``make data`` for the course's names).
+    missing file (run ``make data`` for the course's lists, names.txt and subdivisions.txt).
     """
     path = Path(path)
     if not path.exists():
         hint = (
             "Run `make data` to provision it."
-            if path.resolve() == DEFAULT_DATA.resolve()
+            if path.resolve() in (DEFAULT_DATA.resolve(), SUBDIVISIONS_DATA.resolve())
             else "Check the path, or run `make data` for the course's names (data/names.txt)."
         )
         raise DataFileNotFoundError(f"data file not found: {path}. {hint}")
@@ -78,11 +93,12 @@ def load_words(path: str | Path = DEFAULT_DATA, *, boundary: str = BOUNDARY) -> 
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as err:
+            utf16 = " It looks like UTF-16." if lineno == 1 and raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
             raise DataError(
                 f"{path}, line {lineno}: not valid UTF-8 (byte 0x{line[err.start]:02x} at column "
-                f"{err.start + 1}). Save the file as UTF-8 text, one word per line."
+                f"{err.start + 1}).{utf16} Save the file as UTF-8 text, one word per line."
             ) from None
-        word = text.strip()
+        word = normalise(text).strip()
         if not word:
             blank.append(lineno)
             continue
@@ -126,8 +142,8 @@ class Vocab:
 
     @classmethod
     def from_words(cls, words: Iterable[str], boundary: str = BOUNDARY) -> Vocab:
-        """The sorted set of characters in ``words``, after the boundary token."""
-        words = list(words)
+        """The sorted set of characters in ``words`` (normalised to NFC), after the boundary token."""
+        words = [normalise(w) for w in words]
         if not words:
             raise DataError("cannot build a vocabulary from no words.")
         chars = sorted(set("".join(words)))
@@ -143,7 +159,8 @@ class Vocab:
         return len(self.chars) + 1
 
     def encode(self, word: str) -> list[int]:
-        """Indices of the characters of ``word`` (no boundary tokens added)."""
+        """Indices of the characters of ``word``, normalised to NFC first (no boundary tokens added)."""
+        word = normalise(word)
         try:
             return [self.stoi[c] for c in word]
         except KeyError as err:
@@ -221,7 +238,8 @@ def padded_sequences(
     Introduced in ``04_rnn_gru``.
     """
     _check_words(words)
-    longest = max(len(w) for w in words)
+    encoded = [vocab.encode(w) for w in words]  # NFC: a decomposed é is one index, not two
+    longest = max(len(ids) for ids in encoded)
     if max_len is None:
         max_len = longest
     if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
@@ -231,8 +249,7 @@ def padded_sequences(
     T = max_len + 1
     X = torch.zeros(len(words), T, dtype=torch.long)
     Y = torch.full((len(words), T), IGNORE_INDEX, dtype=torch.long)
-    for i, w in enumerate(words):
-        ids = vocab.encode(w)
+    for i, ids in enumerate(encoded):
         L = len(ids)
         X[i, 1 : L + 1] = torch.tensor(ids, dtype=torch.long)
         Y[i, :L] = torch.tensor(ids, dtype=torch.long)
