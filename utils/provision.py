@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sys
 import unicodedata
@@ -36,10 +37,14 @@ DEFAULT_MIRROR = REPO_ROOT.parent / "shared" / "data" / "names.txt"
 #: The second list, built from the pinned pycountry (requirements.txt) and checked against its checksum.
 SUBDIVISIONS = SUBDIVISIONS_DATA
 PYCOUNTRY_PIN = "26.2.16"
-SUBDIVISIONS_SHA256 = "b5d4e45f272f6fc42e5a7f4374af136a120102f6f82506740452aa725e48b49a"
+SUBDIVISIONS_SHA256 = "38c48141cadcf5207782800f10fad80bc3b9c1fe87e488c38fcb74a388a14be7"
 SUBDIVISIONS_LINES = 4889
 #: utils.data.BOUNDARY, repeated so that this module needs nothing but the standard library.
 BOUNDARY = "."
+
+
+#: ISO 3166-2's editorial marks in pycountry's names: a bracketed note, a dagger.
+_EDITORIAL = re.compile(r"\s*\[[^\]]*\]|\s*\u2020")
 
 
 class ProvisionError(RuntimeError):
@@ -117,7 +122,9 @@ def provision(
 def subdivision_names(names: Iterable[str], boundary: str = BOUNDARY) -> tuple[list[str], list[str]]:
     """The list as written: ``(kept, left_out)``.
 
-    Each name is normalised to NFC and stripped; blanks and duplicates go; a name containing the
+    Each name is normalised to NFC; ISO 3166-2's editorial marks are dropped (a bracketed note, as in
+    ``Blekinge län [SE-10]``, and a dagger, as in ``Aerodrom †``), since they are not part of the name
+    and a model would learn to invent them; the name is stripped; blanks and duplicates go; a name containing the
     boundary glyph (``St. Helens``) or a line break cannot be one line of the course's lists, so it is
     left out (returned in ``left_out``) rather than edited. The rest is sorted by code point, which
     depends on no locale.
@@ -125,7 +132,8 @@ def subdivision_names(names: Iterable[str], boundary: str = BOUNDARY) -> tuple[l
     kept: set[str] = set()
     left_out: set[str] = set()
     for name in names:
-        name = unicodedata.normalize("NFC", name).strip()
+        name = unicodedata.normalize("NFC", name)
+        name = _EDITORIAL.sub("", name).strip()
         if not name:
             continue
         if boundary in name or len(name.splitlines()) != 1:
