@@ -549,21 +549,22 @@ print(f"published: {rows[0]['model']}, dev {rows[0]['dev']:.4f}, test {rows[0]['
 # ## Exercises
 #
 # Each exercise has a cell for your answer: replace the `...`, run the cell, and the check tells
-# you whether you are right. A worked solution follows in a collapsed cell (click to expand it in
-# JupyterLab, or "show code" on the course website).
+# you whether you are right (it knows the answer; the cell does not show it). A worked solution
+# follows in a collapsed cell, its code and its output hidden: click the collapsed cell to open it
+# in JupyterLab, or "Show code cell content" on the course website.
 #
 # **Exercise 1 — never seen.** How many of the 729 possible bigrams never occur in the whole data
 # set? Compute it from `N`.
 
 # %% tags=["exercise"]
 answer = ...  # your code here, e.g. an expression using N
-check("Exercise 1", answer, expected=102, hint="compare N with 0 and count the True values")
+check("01.1", answer, N=N)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
 answer = (N == 0).sum().item()
 print(answer, "bigrams never occur, for example", [vocab.itos[i] + vocab.itos[j] for i, j in (N == 0).nonzero()[:5].tolist()])
-assert check("Exercise 1", answer, expected=102)
+assert check("01.1", answer, N=N)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 — how surprising is "anna"?** Under the add-one smoothed table `P` (section 7),
@@ -572,14 +573,14 @@ assert check("Exercise 1", answer, expected=102)
 
 # %% tags=["exercise"]
 answer = ...
-check("Exercise 2", answer, expected=1.9054, atol=1e-3, hint="'.anna.' has 5 bigrams; average -log P over them")
+check("01.2", answer, P=P, vocab=vocab)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
 ids = [0] + vocab.encode("anna") + [0]  # . a n n a .
 answer = -sum(P[a, b].log().item() for a, b in pairwise(ids)) / (len(ids) - 1)
 print(f"{answer:.4f} nats per character: less surprising than the average name (2.4546)")
-assert check("Exercise 2", answer, expected=1.9054, atol=1e-3)
+assert check("01.2", answer, P=P, vocab=vocab)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 — greedy is boring.** Instead of sampling, always take the *most likely* next
@@ -593,19 +594,9 @@ def greedy_name(table):
     ...  # your code here
 
 
-answer = greedy_name if greedy_name(P0) is not None else ...  # "not attempted" until it returns a name
+check("01.3", greedy_name, P0=P0, vocab=vocab)  # runs it on P0 and on a small made-up table
 
-
-def _made_up_table():
-    T = torch.full((V, V), 0.01)
-    T[0, vocab.stoi["z"]] = T[vocab.stoi["z"], vocab.stoi["o"]] = T[vocab.stoi["o"], 0] = 1.0
-    return T / T.sum(1, keepdim=True)
-
-
-greedy_test = lambda f: f(_made_up_table()) == "zo" and f(P0) == "a"
-check("Exercise 3", answer, test=greedy_test, hint="loop: ix = table[ix].argmax().item(), stop when ix == 0")
-
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
 def greedy_name(table):
     out, ix = [], 0
@@ -617,9 +608,10 @@ def greedy_name(table):
 
 
 print(f"greedy name from P0: {greedy_name(P0)!r}")
-assert check("Exercise 3", greedy_name, test=greedy_test)
-
-# %% [markdown] tags=["solution"]
+assert check("01.3", greedy_name, P0=P0, vocab=vocab)
+a, n_ = vocab.stoi["a"], vocab.stoi["n"]
+print(f"after 'a': end of name {N[a, 0].item():,} times, 'n' {N[a, n_].item():,}")
+assert greedy_name(P0) == "a" and N[a, 0] == N[a].max() and N[0].argmax() == a
 # The greedy rule gives "a": `a` is the most common first letter, and the most common thing after
-# an `a` is the end of the name (`a.` 6,640 times, more than `an` with 5,438). A deterministic rule
-# has exactly one name to offer; sampling explores the whole distribution.
+# an `a` is the end of the name (printed above: more often than `an`). A deterministic rule has
+# exactly one name to offer; sampling explores the whole distribution.

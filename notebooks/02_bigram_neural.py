@@ -687,13 +687,13 @@ print(f"published: dev {dev_nn:.4f}, test {test_nn:.4f}, 729 parameters")
 
 # %% tags=["exercise"]
 answer = ...
-check("Exercise 1", answer, expected=3.2958, atol=1e-3, hint="equal logits mean a uniform distribution over 27 tokens")
+check("02.1", answer, N=N)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
 answer = count_loss(torch.zeros(V, V, device=device), N).item()
 print(f"{answer:.4f} = ln 27 = {math.log(27):.4f}: zero logits give every token probability 1/27")
-assert check("Exercise 1", answer, expected=math.log(27), atol=1e-3)
+assert check("02.1", answer, N=N)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 — the built-in loss.** PyTorch's `F.cross_entropy(logits, targets)` computes the
@@ -703,13 +703,13 @@ assert check("Exercise 1", answer, expected=math.log(27), atol=1e-3)
 
 # %% tags=["exercise"]
 answer = ...
-check("Exercise 2", answer, expected=final_loss, atol=1e-4, hint="F.cross_entropy(W[xs_d], ys_d).item()")
+check("02.2", answer, W=W, N=N)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
 answer = F.cross_entropy(W[xs_d], ys_d).item()
 print(f"F.cross_entropy: {answer:.4f}; our loss: {count_loss(W, N).item():.4f}")
-assert check("Exercise 2", answer, expected=count_loss(W, N).item(), atol=1e-4)
+assert check("02.2", answer, W=W, N=N)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 — where smoothing shows.** For each row `i` (current character), compute the largest
@@ -719,13 +719,13 @@ assert check("Exercise 2", answer, expected=count_loss(W, N).item(), atol=1e-4)
 
 # %% tags=["exercise"]
 answer = ...
-check("Exercise 3", answer, expected="q", hint="(P_nn - P1).abs().max(dim=1) gives one maximum per row; then argmax")
+check("02.3", answer, P_nn=P_nn, P1=P1, vocab=vocab)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
 per_row = (P_nn - P1).abs().max(dim=1).values  # (27,)
 answer = vocab.itos[per_row.argmax().item()]
 counts_per_row = N_cpu.sum(1)
 print(f"row {answer!r}: max difference {per_row.max():.3f}; it has only {counts_per_row[vocab.stoi[answer]]:.0f} counts,")
 print("so the 27 pseudo-counts of add-one smoothing are about 10% of its data: the rarest rows are smoothed most")
-assert check("Exercise 3", answer, expected="q")
+assert check("02.3", answer, P_nn=P_nn, P1=P1, vocab=vocab)
