@@ -156,6 +156,8 @@ plt.show()
 # Which characters appear? The vocabulary is built from the data itself: the sorted set of
 # characters, plus one extra token at index 0, shown as `.`, that marks the start and the end of a
 # name. For these names that gives 27 tokens; a different list would give a different vocabulary.
+# Here we use the course's helper `Vocab`; notebook 01 builds the same tables (`stoi`, `itos`) by
+# hand in four lines and checks the helper against them.
 
 # %%
 from utils.data import Vocab
@@ -168,6 +170,8 @@ print("stoi:", {c: vocab.stoi[c] for c in ".abz"})
 # Finally, the split every notebook shares. To know whether a model has learned something general
 # rather than memorised the list, we shuffle the names once with a fixed seed and keep 10% aside
 # for choosing settings (the *dev* split) and 10% for the final verdict (the *test* split).
+# `split_words` does it here; notebook 01 writes the shuffle and the cuts out by hand and checks
+# that they give the same three lists.
 
 # %%
 from utils.data import split_words

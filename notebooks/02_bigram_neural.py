@@ -158,6 +158,26 @@ print(f"W[{xs_emma[3].item()}, 13] = {W[xs_emma[3], 13].item():.4f}")
 assert torch.isclose(logits[3, 13], dot) and torch.isclose(logits[3, 13], W[xs_emma[3], 13])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# Why `xenc @ W` and not `W @ xenc`? A matrix product `(a, b) @ (b, c)` needs the two inner sizes
+# to agree. The examples are the **rows** of `xenc`, (5, 27), and the neurons are the **columns**
+# of `W`, (27, 27), so `xenc @ W` pairs each example's 27 inputs with each neuron's 27 weights and
+# gives one row of 27 logits per example. In the other order the inner sizes are 27 and 5:
+
+# %%
+try:
+    W @ xenc_emma  # (27, 27) @ (5, 27)
+except RuntimeError as err:
+    print("W @ xenc fails:", str(err).splitlines()[0])
+print("xenc @ W:", tuple(xenc_emma.shape), "@", tuple(W.shape), "→", tuple((xenc_emma @ W).shape), "(one row per example)")
+transposed = W.T @ xenc_emma.T  # (27, 27) @ (27, 5) → (27, 5): one *column* per example
+assert torch.allclose(transposed.T, xenc_emma @ W)
+print("W.T @ xenc.T works too, with the same numbers transposed:", tuple(transposed.shape))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Both layouts hold the same numbers; the course keeps the examples as rows (the batch dimension
+# first), so that a softmax over `dim=1` and picking "row `i`, column `ys[i]`" read the same way in
+# every notebook.
+#
 # The green outline is worth a second look. Row 3 of the input has its single 1 at position 13, so
 # in the dot product every term but one is multiplied by 0: the output cell is just `W[13, 13]`,
 # and the whole output row is **row 13 of `W`**. Multiplying a one-hot vector by a matrix *selects a
@@ -233,7 +253,22 @@ print(f"initial loss {loss.item():.4f}; W.grad has shape {tuple(W.grad.shape)}")
 # The gradient has the shape of `W`: one number per weight. Its meaning is concrete: for the
 # weight `W[i, j]` it is (1/n) × the sum, over the examples whose input is `i`, of (predicted
 # probability of `j`) − (1 if the target is `j`, else 0). Too much probability on `j` pushes the
-# weight down, too little pushes it up. Twenty steps with learning rate 50:
+# weight down, too little pushes it up. In matrix form that is `xenc.T @ (probs − onehot(ys)) / n`:
+# the one-hot rows of `xenc` route each example's error to the row of its input. Checked against
+# what `backward()` computed:
+
+# %%
+with torch.no_grad():
+    probs_all = torch.softmax(xenc @ W, dim=1)  # (228146, 27), the current predictions
+    onehot_ys = F.one_hot(ys_d, num_classes=V).float()  # (228146, 27), 1 at each target
+    grad_by_hand = xenc.T @ (probs_all - onehot_ys) / n  # (27, 228146) @ (228146, 27) → (27, 27)
+print("(p − onehot) / n, summed per input: equal to W.grad within 1e-6:",
+      torch.allclose(grad_by_hand, W.grad, atol=1e-6))
+assert torch.allclose(grad_by_hand, W.grad, atol=1e-6)
+del probs_all, onehot_ys
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Twenty steps with learning rate 50:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -444,11 +479,16 @@ P0 = N_cpu / N_cpu.sum(1, keepdim=True)  # 01's table, unsmoothed
 P1 = (N_cpu + 1) / (N_cpu + 1).sum(1, keepdim=True)  # 01's table, add-one smoothing
 diff0 = (P_nn - P0).abs()
 diff1 = (P_nn - P1).abs()
-i0, j0 = divmod(diff1.argmax().item(), V)
-print(f"max |P_nn - P0| = {diff0.max():.4f}  (unsmoothed counts)")
-print(f"max |P_nn - P1| = {diff1.max():.4f}  (add-one counts), at {vocab.itos[i0]}{vocab.itos[j0]}:"
-      f" {P_nn[i0, j0]:.3f} vs {P1[i0, j0]:.3f}")
+seen = N_cpu > 0  # the 627 bigrams that occur
+print(f"max |P_nn - P0| = {diff0.max():.3f}  (unsmoothed counts): {diff0[seen].max():.3f} on the "
+      f"{int(seen.sum())} bigrams that occur, {diff0[~seen].max():.3f} on the {int((~seen).sum())} that never do")
+print(f"max |P_nn - P1| = {diff1.max():.3f}  (add-one counts)")
 assert diff0.max() < 0.01 and diff1.max() < 0.1
+assert P_nn[~seen].min() > 0 and (~seen).sum() == 102
+log_gap = (P_nn.log() - P0.log()).abs()  # the distance from the diagonal on the log-log plot
+print(f"bigrams seen at least 10 times: P_nn within {log_gap[N_cpu >= 10].max():.2f} of P0 in log space (within 10%); "
+      f"seen fewer times: up to {log_gap[seen & (N_cpu < 10)].max():.1f}")
+assert log_gap[N_cpu >= 10].max() < math.log(1.1) and log_gap[seen].max() > 0.5
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
@@ -463,13 +503,44 @@ axes[1].set_title("smoothing lifts the rare and unseen")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Against the unsmoothed counts every point lies on the diagonal: within 0.01 everywhere. The
-# network has not converged on the 102 bigrams that never occur (bottom-left): their target
-# probability is 0, i.e. a logit of −∞, and gradient descent only creeps towards it; they keep a
-# small probability. Against the add-one table, the differences concentrate where smoothing
-# matters most — rows with few counts. The largest is `qu`: `q` occurs 272 times, so the 27 extra
-# pseudo-counts of add-one smoothing move its row noticeably. The network has no pseudo-counts;
-# section 10 gives it an equivalent.
+# Against the unsmoothed counts the network agrees within 0.01 everywhere, and the bigrams seen at
+# least 10 times lie on the diagonal. The points that stray are the rarest: the few bigrams seen
+# fewer than 10 times, whose small probabilities are still moving after 3,020 steps, and the 102
+# never seen. Those cannot reach the diagonal at all: their target probability is 0, i.e. a logit
+# of −∞, and gradient descent only creeps towards it, so they keep a small probability and sit in
+# the bottom-left corner, to the right of the 1e-6 line where the plot puts zeros.
+# Against the add-one table the differences are larger and concentrate where smoothing matters
+# most, in rows with few counts, where 27 pseudo-counts weigh most (exercise 3 finds the row). The
+# network has no pseudo-counts; section 10 gives it an equivalent.
+#
+# Softmax normalised away one thing: the scale of the counts. Set the network's "counts"
+# `W.exp()` against the raw counts `N` themselves:
+
+# %%
+ratio = N_cpu / counts_nn  # (27, 27): real counts per network "count"
+frequent = N_cpu >= 100  # bigrams seen at least 100 times
+row_factor = torch.tensor([ratio[i][frequent[i]].mean() for i in range(V)])  # (27,)
+row_spread = max((ratio[i][frequent[i]].std() / ratio[i][frequent[i]].mean()).item()
+                 for i in range(V) if frequent[i].sum() > 1)
+print(f"W.exp() sums to {counts_nn.sum():,.0f}; N sums to {N_cpu.sum():,.0f}")
+print(f"within a row, N / W.exp() is one number for all frequent bigrams (relative spread at most {row_spread:.1%});")
+print(f"across rows that number goes from {row_factor.min():.1f} (row {vocab.itos[row_factor.argmin().item()]!r}) "
+      f"to {row_factor.max():.0f} (row {vocab.itos[row_factor.argmax().item()]!r})")
+assert row_spread < 0.01 and row_factor.max() / row_factor.min() > 100
+assert counts_nn.sum() < N_cpu.sum() / 10
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# So `W.exp()` is `N` up to one factor per row. Adding a constant to a row of logits multiplies
+# that row of "counts" by a factor and leaves its softmax, and so the loss, unchanged; the gradient
+# carries no information about it either, since each row of `p − onehot` sums to 0. The mean of
+# each row of `W` therefore never moves from where the initialisation put it:
+
+# %%
+W_init = randn(V, V, generator=make_generator(), device=device)  # section 6's starting point, drawn again
+drift = (W.mean(1) - W_init.mean(1)).abs().max().item()
+print(f"row means of W after 3,020 steps vs at initialisation: unchanged to within 1e-3: {drift < 1e-3}")
+print(f"while single weights moved by more than 1: {bool((W - W_init).abs().max() > 1)}")
+assert drift < 1e-3 and (W - W_init).abs().max() > 1
 #
 # ### Samples, side by side
 #
@@ -666,12 +737,19 @@ print(f"published: dev {dev_nn:.4f}, test {test_nn:.4f}, 729 parameters")
 # - Multiplying a one-hot vector by `W` selects a row of `W`, so the logits are `W[x]`: the
 #   embedding lookup of later notebooks. And because the loss depends on the data only through the
 #   bigram counts, this network can be trained on the 27×27 count table directly.
-# - Trained to convergence, the network **is** the counting model: loss 2.4546 → within 0.001,
-#   probabilities within 0.01 of the unsmoothed table, the same sampled names from the same seed.
+# - Trained to convergence, the network **is** the counting model: the same loss to within 0.001,
+#   probabilities within 0.01 of the unsmoothed table, the same sampled names from the same seed;
+#   `W.exp()` is the count table up to one factor per row, which the softmax cannot see.
 # - L2 regularisation is the network's smoothing: larger λ, like larger α, flattens the rows.
-# - On the shared split (trained on the training names only, λ chosen on dev): **dev 2.4529,
-#   test 2.4579**, against notebook 01's 2.4530 and 2.4580.
-#
+# - On the shared split (trained on the training names only, λ chosen on dev, test read once) the
+#   figures it reached are:
+
+# %%
+print(f"whole set: {final_loss:.4f} nats per character (notebook 01's add-one table: 2.4546)")
+print(f"held out: λ = {best_lam}, chosen on dev → dev {dev_nn:.4f}, test {test_nn:.4f} "
+      f"(notebook 01: dev {counting['dev']:.4f}, test {counting['test']:.4f})")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Why bother, if counting gives the same answer? Because counting stops working as soon as the
 # context grows: with three characters of context there are 27³ = 19,683 contexts, most never
 # seen. A network does not need a cell for every context; it needs a function that generalises.
@@ -687,13 +765,13 @@ print(f"published: dev {dev_nn:.4f}, test {test_nn:.4f}, 729 parameters")
 
 # %% tags=["exercise"]
 answer = ...
-check("Exercise 1", answer, expected=3.2958, atol=1e-3, hint="equal logits mean a uniform distribution over 27 tokens")
+check("02.1", answer, N=N)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
 answer = count_loss(torch.zeros(V, V, device=device), N).item()
 print(f"{answer:.4f} = ln 27 = {math.log(27):.4f}: zero logits give every token probability 1/27")
-assert check("Exercise 1", answer, expected=math.log(27), atol=1e-3)
+assert check("02.1", answer, N=N)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 — the built-in loss.** PyTorch's `F.cross_entropy(logits, targets)` computes the
@@ -703,13 +781,13 @@ assert check("Exercise 1", answer, expected=math.log(27), atol=1e-3)
 
 # %% tags=["exercise"]
 answer = ...
-check("Exercise 2", answer, expected=final_loss, atol=1e-4, hint="F.cross_entropy(W[xs_d], ys_d).item()")
+check("02.2", answer, W=W, N=N)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
 answer = F.cross_entropy(W[xs_d], ys_d).item()
 print(f"F.cross_entropy: {answer:.4f}; our loss: {count_loss(W, N).item():.4f}")
-assert check("Exercise 2", answer, expected=count_loss(W, N).item(), atol=1e-4)
+assert check("02.2", answer, W=W, N=N)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 — where smoothing shows.** For each row `i` (current character), compute the largest
@@ -719,13 +797,13 @@ assert check("Exercise 2", answer, expected=count_loss(W, N).item(), atol=1e-4)
 
 # %% tags=["exercise"]
 answer = ...
-check("Exercise 3", answer, expected="q", hint="(P_nn - P1).abs().max(dim=1) gives one maximum per row; then argmax")
+check("02.3", answer, P_nn=P_nn, P1=P1, vocab=vocab)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
 per_row = (P_nn - P1).abs().max(dim=1).values  # (27,)
 answer = vocab.itos[per_row.argmax().item()]
 counts_per_row = N_cpu.sum(1)
 print(f"row {answer!r}: max difference {per_row.max():.3f}; it has only {counts_per_row[vocab.stoi[answer]]:.0f} counts,")
 print("so the 27 pseudo-counts of add-one smoothing are about 10% of its data: the rarest rows are smoothed most")
-assert check("Exercise 3", answer, expected="q")
+assert check("02.3", answer, P_nn=P_nn, P1=P1, vocab=vocab)

@@ -854,18 +854,18 @@ def count_params(V, k, d, H):
     return ...  # your formula
 
 
-answer = count_params(27, 5, 16, 128)
-check("Exercise 1", answer, expected=n_params(MLP(27, 5, 16, 128, generator=make_generator())))
+check("03.1", count_params, MLP=MLP)  # compares your formula with real models of several sizes
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: C is V×d, W1 is (k·d)×H, b1 is H, W2 is H×V, b2 is V.
 def count_params(V, k, d, H):
     return V * d + k * d * H + H + H * V + V
 
 
+print(f"V = 27, k = 5, d = 16, H = 128: {count_params(27, 5, 16, 128):,} parameters")
 for cfg in [(27, 3, 12, 300), (27, 3, 2, 100), (40, 8, 24, 512)]:
     assert count_params(*cfg) == n_params(MLP(*cfg, generator=make_generator()))
-assert check("Exercise 1", count_params(27, 5, 16, 128), expected=n_params(MLP(27, 5, 16, 128, generator=make_generator())))
+assert check("03.1", count_params, MLP=MLP)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 — a first loss of ln 27
@@ -881,10 +881,9 @@ C_e, W1_e, b1_e, W2_e, b2_e = (torch.randn(*shape, generator=ge) for shape in [(
 first_loss = F.cross_entropy(mlp([C_e, W1_e, b1_e, W2_e, b2_e], Xb.cpu()), Yb.cpu()).item()
 print(f"first loss {first_loss:.4f} (ln {V} = {math.log(V):.4f})")
 answer = ...  # first_loss, once you have fixed the output layer
-check("Exercise 2", answer, expected=math.log(V), atol=0.01,
-      hint="a model that knows nothing should output (almost) equal logits for every token")
+check("03.2", answer, V=V)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: logits = h @ W2 + b2. Shrinking W2 makes every logit ≈ b2; a zero b2 makes them all equal,
 # so the softmax is uniform and the loss is ln 27, whatever the (saturated) hidden layer does.
 W2_e, b2_e = W2_e * 0.001, b2_e * 0.0
@@ -892,12 +891,11 @@ first_loss = F.cross_entropy(mlp([C_e, W1_e, b1_e, W2_e, b2_e], Xb.cpu()), Yb.cp
 saturated_e = (torch.tanh(C_e[Xb.cpu()].view(len(Xb), -1) @ W1_e + b1_e).abs() > 0.99).float().mean().item()
 print(f"first loss {first_loss:.4f} · tanh units saturated: {saturated_e:.1%}")
 assert saturated_e > 0.5
-assert check("Exercise 2", first_loss, expected=math.log(V), atol=0.01)
+assert check("03.2", first_loss, V=V)
+# The output layer fixes the first loss, but not the saturated tanh units: with W1_e still
+# unscaled most neurons sit at ±1 and learn slowly. That is why `init_params` scales W1 too.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The output layer fixes the first loss, but not the saturated tanh units: with `W1_e` still
-# unscaled most neurons sit at ±1 and learn slowly. That is why `init_params` scales `W1` too.
-#
 # ### Exercise 3 — beat the notebook's dev loss
 #
 # The study showed that a longer context helps. Train a model of your choice on the training
@@ -906,12 +904,12 @@ assert check("Exercise 2", first_loss, expected=math.log(V), atol=0.01)
 
 # %% tags=["exercise"]
 answer = ...  # the dev loss of your model
-check("Exercise 3", answer, test=lambda loss: loss < dev_final, hint=f"beat {dev_final:.4f}; try block_size 4 or 5")
+check("03.3", answer, dev_final=dev_final)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # NBVAL_IGNORE_OUTPUT
 # Solution: four characters of context, the final model's sizes and recipe, about a third of its steps.
 (X4, Y4), (X4_dev, Y4_dev) = windows[4]
 m4, h4 = fit(12, 300, X4, Y4, steps=7_000, k=4, lr=lr_final, eval_every=7_000, Xd=X4_dev, Yd=Y4_dev)
 print(f"block size 4: dev {h4.dev_loss[-1]:.4f} vs {dev_final:.4f} in {h4.seconds:.1f} s")
-assert check("Exercise 3", h4.dev_loss[-1], test=lambda loss: loss < dev_final)
+assert check("03.3", h4.dev_loss[-1], dev_final=dev_final)

@@ -759,14 +759,14 @@ print("published:", ", ".join(r["model"] for r in rows))
 
 # %% tags=["exercise"]
 answer = ...  # your code here, using Y_dev and IGNORE_INDEX
-check("Exercise 1", answer, expected=22_655, hint="count the entries of Y_dev that are not IGNORE_INDEX")
+check("04.1", answer, dev_words=dev_words)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
 answer = int((Y_dev != IGNORE_INDEX).sum())
 print(f"{answer:,} real targets: one per character of each dev name, plus one end token per name")
 assert answer == sum(len(w) + 1 for w in dev_words)
-assert check("Exercise 1", answer, expected=22_655)
+assert check("04.1", answer, dev_words=dev_words)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 — a vanishing gradient by hand.** Take a vanilla RNN cell with $W_x = 0$, $b = 0$ and
@@ -777,10 +777,9 @@ assert check("Exercise 1", answer, expected=22_655)
 
 # %% tags=["exercise"]
 answer = ...  # a float
-check("Exercise 2", answer, expected=0.5**10, atol=1e-6, rtol=1e-3,
-      hint="each step back multiplies the gradient by diag(1 - h²) W_hᵀ ≈ 0.5 I")
+check("04.2", answer)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: the Jacobian of one step is diag(1 - h_t²) · 0.5 I ≈ 0.5 I, so ten steps give 0.5¹⁰ ≈ 0.001.
 toy = RNNCell(4, 4, make_generator())
 with torch.no_grad():
@@ -794,7 +793,7 @@ for _ in range(10):
 h.sum().backward()
 answer = h0.grad[0, 0].item()
 print(f"gradient reaching h_0: {answer:.3e}  (0.5^10 = {0.5**10:.3e})")
-assert check("Exercise 2", answer, expected=0.5**10, atol=1e-6, rtol=1e-3)
+assert check("04.2", answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 — the GRU's highway.** Now take the GRU cell and force its update gate shut on "keep":
@@ -804,9 +803,9 @@ assert check("Exercise 2", answer, expected=0.5**10, atol=1e-6, rtol=1e-3)
 
 # %% tags=["exercise"]
 answer = ...  # a float
-check("Exercise 3", answer, expected=1.0, atol=1e-3, hint="with z = 1 the step is h_t = h_{t-1}: what is its Jacobian?")
+check("04.3", answer)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: with z ≈ 1, h_t = h_{t-1} exactly enough that the Jacobian is the identity: the gradient
 # arrives undiminished, ten steps or a hundred.
 gate = GRUCell(4, 4, make_generator())
@@ -821,10 +820,8 @@ for _ in range(10):
 h.sum().backward()
 answer = h0.grad[0, 0].item()
 print(f"gradient reaching h_0 through ten GRU steps with z ≈ 1: {answer:.6f}")
-assert check("Exercise 3", answer, expected=1.0, atol=1e-3)
-
-# %% [markdown] tags=["solution"]
-# The vanilla cell has no such path: every step multiplies the gradient by $W_h^\top$ and the `tanh`
+assert check("04.3", answer)
+# The vanilla cell has no such path: every step multiplies the gradient by W_hᵀ and the tanh
 # slope. A gated cell can choose, unit by unit and step by step, to be the identity — which is what
 # "long short-term memory" means. Real GRUs use this selectively: the update gate opens to take in a
 # new character and closes to hold what matters.

@@ -1102,19 +1102,16 @@ display(Markdown(
 
 # %% tags=["exercise"]
 answer = ...  # a (5, 5) tensor
-check("Exercise 1", answer, expected=torch.tensor([[0.5 ** (t - s) if s <= t else 0.0 for s in range(5)] for t in range(5)])
-      / torch.tensor([sum(0.5 ** (t - s) for s in range(t + 1)) for t in range(5)])[:, None],
-      hint="scores[t, s] = (s - t) * ln 2, then mask the future with -inf and take a softmax over each row")
+check("05.1", answer)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: exp((s - t) ln 2) = 0.5 ** (t - s), and the softmax divides each row by its sum.
 t_idx = torch.arange(5)
 fading_scores = (t_idx[None, :] - t_idx[:, None]) * math.log(2)  # (5, 5): scores[t, s] = (s - t) ln 2
 fading_scores = fading_scores.masked_fill(torch.triu(torch.ones(5, 5, dtype=torch.bool), diagonal=1), float("-inf"))
 answer = torch.softmax(fading_scores, dim=-1)
 print(answer.numpy().round(3))
-assert check("Exercise 1", answer, expected=torch.tensor([[0.5 ** (t - s) if s <= t else 0.0 for s in range(5)] for t in range(5)])
-             / torch.tensor([sum(0.5 ** (t - s) for s in range(t + 1)) for t in range(5)])[:, None])
+assert check("05.1", answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 — counting a block.** How many parameters does one `Block` of our trained model
@@ -1124,10 +1121,9 @@ assert check("Exercise 1", answer, expected=torch.tensor([[0.5 ** (t - s) if s <
 
 # %% tags=["exercise"]
 answer = ...  # an integer
-check("Exercise 2", answer, expected=sum(p.numel() for p in model.blocks[0].parameters()),
-      hint="a Linear(a, b) holds a·b + b numbers and a LayerNorm(C) holds 2C; the MLP alone is 8C² + 5C")
+check("05.2", answer, block=model.blocks[0])
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: with C = 64, per block:
 #   2 layer norms        2 · 2C         =    256
 #   qkv  Linear(C, 3C)   3C² + 3C       = 12,480
@@ -1138,7 +1134,8 @@ check("Exercise 2", answer, expected=sum(p.numel() for p in model.blocks[0].para
 C_ = config["n_embd"]
 answer = 12 * C_**2 + 13 * C_
 print(f"{answer:,} parameters per block")
-assert check("Exercise 2", answer, expected=sum(p.numel() for p in model.blocks[0].parameters()))
+assert answer == sum(p.numel() for p in model.blocks[0].parameters())
+assert check("05.2", answer, block=model.blocks[0])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 — top-p sampling.** Top-k keeps a fixed number of characters. *Nucleus* (top-p)
@@ -1147,25 +1144,11 @@ assert check("Exercise 2", answer, expected=sum(p.numel() for p in model.blocks[
 # tensor of probabilities; the check tries it on the model's distribution of first letters.
 
 # %% tags=["exercise"]
-def passes_top_p(f):
-    probs = torch.softmax(next_logits(torch.tensor([[0]], device=device)).cpu()[0], dim=-1)  # first letters
-    for p in (0.3, 0.9, 1.0):
-        q = f(probs, p)
-        order = probs.argsort(descending=True)
-        m = int((probs[order].cumsum(0) < p - 1e-6).sum()) + 1  # how many characters must be kept
-        kept = torch.zeros_like(probs, dtype=torch.bool)
-        kept[order[:m]] = True
-        if not (torch.allclose(q.sum(), torch.tensor(1.0)) and (q[~kept] == 0).all()
-                and torch.allclose(q[kept], probs[kept] / probs[kept].sum())):
-            return False
-    return True
-
-
+first_letters = torch.softmax(next_logits(torch.tensor([[0]], device=device)).cpu()[0], dim=-1)  # (V,)
 answer = ...  # a function top_p(probs, p) -> probs
-check("Exercise 3", answer, test=passes_top_p,
-      hint="sort descending, cumsum, keep while the sum *before* a character is still below p, renormalise")
+check("05.3", answer, probs=first_letters)
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: a character is kept when the mass of the more likely characters is still below p.
 def top_p(probs, p):
     sorted_probs, order = probs.sort(descending=True)
@@ -1177,7 +1160,7 @@ def top_p(probs, p):
 
 
 answer = top_p
-assert check("Exercise 3", answer, test=passes_top_p)
+assert check("05.3", answer, probs=first_letters)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Results

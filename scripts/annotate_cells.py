@@ -13,8 +13,16 @@ nothing, and a cell added later gets its annotation on the next run (``make sync
 - ``tags`` (read by ``make handouts``): in the ``## Exercises`` section (up to the next ``#`` or ``##``
   heading, wherever it stands in a cell), ``"exercise"`` on the code
   cell where the learner answers (it calls ``check(``), and ``"solution"`` on each worked solution
-  (the code cell tagged ``hide-input``) and on a Markdown cell right after a solution that discusses
-  it (one that does not state a new exercise). Existing tags are kept.
+  (a code cell whose first line, after any ``# NBVAL_...`` marker, starts with ``# Solution``; the
+  older marker, a ``hide-input`` tag, is still recognised) and on a Markdown cell right after a
+  solution that discusses it (one that does not state a new exercise). Existing tags are kept.
+- worked solutions are hidden wherever the course is read: a solution code cell gets the
+  ``jupyter`` metadata ``{"source_hidden": true, "outputs_hidden": true}`` (JupyterLab opens it with
+  its input **and** its outputs collapsed) and the tag ``hide-cell`` (the HTML course shows it as a
+  closed "Show code cell content" toggle, input and outputs inside; its ``hide-input`` tag, which
+  would leave the outputs in view, is dropped). A Markdown solution cell cannot be a toggle in the
+  HTML course, so it gets ``source_hidden`` and ``remove-cell``: put discussion a reader of the
+  HTML course should be able to open in the solution code cell's comments instead.
 
 The notebook's jupytext ``cell_metadata_filter`` is set to ``pyproject.toml``'s, so the ``.py``
 pair keeps the new metadata. Each pair is synced before (so edits to the ``.py`` are not lost) and
@@ -37,6 +45,10 @@ import nbformat
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 SOLUTION, EXERCISE = "solution", "exercise"
+HIDE_CELL, REMOVE_CELL = "hide-cell", "remove-cell"  # Jupyter Book: a closed toggle; not on the page
+LEGACY_HIDE = {"hide-input", "hide_input"}  # the old solution marker: outputs stayed in view
+COLLAPSED_CODE = {"source_hidden": True, "outputs_hidden": True}
+COLLAPSED_MARKDOWN = {"source_hidden": True}
 _HEADING = re.compile(r"^(#{1,6})\s")
 _EXERCISE = re.compile(r"^\s*(\*\*|#{1,6}\s+)Exercise\b", re.MULTILINE)
 
@@ -64,14 +76,25 @@ def heading_level(cell) -> int:
     return len(m.group(1)) if m else 0
 
 
+def is_worked_solution(cell) -> bool:
+    """A code cell that opens with ``# Solution`` (after any ``# NBVAL_`` marker), or the old ``hide-input`` tag."""
+    if cell.get("cell_type") != "code":
+        return False
+    if set(cell.get("metadata", {}).get("tags", [])) & (LEGACY_HIDE | {HIDE_CELL}):
+        return True
+    lines = [line.strip() for line in _source(cell).splitlines() if line.strip()]
+    first = next((line for line in lines if not line.startswith("# NBVAL_")), "")
+    return first.startswith("# Solution")
+
+
 def annotations(cells) -> list[dict]:
-    """For each cell, ``{"slide_type": str, "tags": set}``: the slide type and the tags it must carry."""
+    """For each cell, ``{"slide_type": str, "tags": set, "jupyter": dict}``: the slide type, the tags it
+    must carry, and the ``jupyter`` metadata it must hold (empty when the script requires none)."""
     out = []
     in_exercises = False
     previous = None  # the previous cell's (cell, annotation)
     for k, cell in enumerate(cells):
         kind, src = cell.get("cell_type"), _source(cell)
-        tags = set(cell.get("metadata", {}).get("tags", []))
         level = heading_level(cell)
         if kind == "markdown":  # a `#`/`##` heading anywhere in the cell opens a section
             for line in src.splitlines():
@@ -79,7 +102,7 @@ def annotations(cells) -> list[dict]:
                     in_exercises = line.lstrip("#").strip().lower().startswith("exercises")
         wanted: set[str] = set()
         if in_exercises and kind == "code":
-            if tags & {"hide-input", "hide_input"}:
+            if is_worked_solution(cell):
                 wanted.add(SOLUTION)
             elif "check(" in src:
                 wanted.add(EXERCISE)
@@ -98,7 +121,11 @@ def annotations(cells) -> list[dict]:
             slide_type = "subslide"
         else:
             slide_type = "-"
-        annotation = {"slide_type": slide_type, "tags": wanted}
+        jupyter: dict = {}
+        if SOLUTION in wanted:
+            wanted.add(HIDE_CELL if kind == "code" else REMOVE_CELL)
+            jupyter = COLLAPSED_CODE if kind == "code" else COLLAPSED_MARKDOWN
+        annotation = {"slide_type": slide_type, "tags": wanted, "jupyter": jupyter}
         out.append(annotation)
         previous = (cell, annotation)
     return out
@@ -123,6 +150,15 @@ def problems(nb) -> list[str]:
         for tag in (SOLUTION, EXERCISE):
             if (tag in tags) != (tag in want["tags"]):
                 found.append(f"cell {k} ({first!r}): should {'' if tag in want['tags'] else 'not '}be tagged {tag!r}")
+        if SOLUTION in want["tags"]:
+            for tag in want["tags"] - tags - {SOLUTION}:
+                found.append(f"cell {k} ({first!r}): a worked solution should be tagged {tag!r}")
+            for tag in tags & LEGACY_HIDE:
+                found.append(f"cell {k} ({first!r}): a worked solution should not be tagged {tag!r}")
+        jupyter = cell.get("metadata", {}).get("jupyter", {})
+        for key, value in want["jupyter"].items():
+            if jupyter.get(key) != value:
+                found.append(f"cell {k} ({first!r}): a worked solution should have jupyter.{key} = {value}")
     return found
 
 
@@ -145,6 +181,14 @@ def annotate(nb) -> bool:
                 md.setdefault("slideshow", {})["slide_type"] = want["slide_type"]
         tags = list(md.get("tags", []))
         new = [t for t in tags if t not in (SOLUTION, EXERCISE) or t in want["tags"]]
+        if SOLUTION in want["tags"]:
+            new = [t for t in new if t not in LEGACY_HIDE]
+        elif SOLUTION in tags:  # no longer a solution: it is shown again
+            new = [t for t in new if t not in (HIDE_CELL, REMOVE_CELL)]
+            for key in COLLAPSED_CODE:
+                md.get("jupyter", {}).pop(key, None)
+            if md.get("jupyter") == {}:
+                del md["jupyter"]
         new += sorted(want["tags"] - set(new))
         if new != tags:
             changed = True
@@ -152,6 +196,9 @@ def annotate(nb) -> bool:
                 md["tags"] = new
             else:
                 md.pop("tags", None)
+        if any(md.get("jupyter", {}).get(key) != value for key, value in want["jupyter"].items()):
+            changed = True
+            md["jupyter"] = {**md.get("jupyter", {}), **want["jupyter"]}
     return changed
 
 

@@ -15,8 +15,9 @@ site fails. For the landing page and every notebook page it checks:
   the browser decoded, with a non-zero size and more than one colour;
 - every output of a cell that calls ``show_matmul`` appears as rendered HTML (not escaped text),
   visible, with the same text and its images decoded;
-- every code cell that has outputs shows them, and every cell tagged ``hide-input`` shows its source
-  as a collapsed toggle;
+- every code cell that has outputs shows them, every cell tagged ``hide-input`` shows its source
+  as a collapsed toggle, and every cell tagged ``hide-cell`` (a worked solution) shows nothing but
+  a closed toggle, its source and its outputs both hidden;
 - every equation of the notebook's Markdown (``$...$``, ``$$...$$``) is on the page and typeset by
   MathJax (served by the site itself), and no raw TeX (``$$``, ``\\frac``, ``\\(``) is left in the text;
 - the previous/next links chain the notebooks in order.
@@ -143,10 +144,10 @@ def expectations(nb_path: Path) -> dict:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & {"remove-cell", "remove_cell"}:
             continue
-        if tags & {"hide-input", "hide_input"}:
+        if tags & {"hide-input", "hide_input", "hide-cell"}:
             hidden += 1
-        if not cell.get("outputs") or tags & {"remove-output", "remove_output"}:
-            continue
+        if not cell.get("outputs") or tags & {"remove-output", "remove_output", "hide-cell"}:
+            continue  # a hide-cell cell's outputs are inside its closed toggle
         outputs += 1
         for out in cell["outputs"]:
             mime = shown_mime_type(out.get("data", {}))
@@ -217,10 +218,11 @@ PAGE_SCRIPT = "async () => {" + _RAW_TEX + r"""
       text: e.textContent.replace(/\s+/g, ' ').trim(), box: box(e),
       escaped: /<(div|svg|img|table)\b/i.test(e.textContent),
       images: [...e.querySelectorAll('img')].map(i => i.naturalWidth > 0 && i.naturalHeight > 0)})),
-    hidden: [...article.querySelectorAll('.cell.tag_hide-input')].map(c => {
-      const d = c.querySelector('details'), inp = c.querySelector('.cell_input');
+    hidden: [...article.querySelectorAll('.cell.tag_hide-input, .cell.tag_hide-cell')].map(c => {
+      const d = c.querySelector('details'), inp = c.querySelector('.cell_input'), out = c.querySelector('.cell_output');
       return {toggle: !!d, open: d ? d.open : null, summary: d ? d.querySelector('summary').textContent.trim() : null,
-              inputVisible: inp ? inp.checkVisibility() : null}; }),
+              inputVisible: inp ? inp.checkVisibility() : null,
+              outputVisible: c.classList.contains('tag_hide-cell') && out ? out.checkVisibility() : null}; }),
     math: {count: maths.length, typeset: maths.filter(m => m.querySelector('mjx-container')).length,
            raw: rawTeX(article), box: firstMath ? box(firstMath.closest('p, div.math, li') || firstMath) : null},
     prev: href('.prev-next-area a.left-prev'),
@@ -284,10 +286,10 @@ def page_problems(seen: dict, want: dict) -> list[str]:
     if seen["outputs"] != want["outputs"]:
         problems.append(f"{seen['outputs']} cells show outputs, {want['outputs']} code cells have outputs")
     if len(seen["hidden"]) != want["hidden"]:
-        problems.append(f"{len(seen['hidden'])} hide-input cells on the page, the notebook tags {want['hidden']}")
+        problems.append(f"{len(seen['hidden'])} hide-input/hide-cell cells on the page, the notebook tags {want['hidden']}")
     for h in seen["hidden"]:
-        if not h["toggle"] or h["open"] or h["inputVisible"]:
-            problems.append(f"a hide-input cell is not a collapsed toggle ({h})")
+        if not h["toggle"] or h["open"] or h["inputVisible"] or h.get("outputVisible"):
+            problems.append(f"a hide-input/hide-cell cell is not a collapsed toggle ({h})")
     return problems + math_problems(seen["math"], want["math"])
 
 

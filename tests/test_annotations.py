@@ -70,8 +70,7 @@ def _cells():
         md("Why 2: because."),                                                    # 10 solution (a comment)
         md("**Exercise 2 — two.** Again."),                                       # 11 subslide
         code("answer = ...\ncheck('Exercise 2', answer, expected=3)"),            # 12 exercise
-        code("answer = 3\nassert check('Exercise 2', answer, expected=3)",
-             metadata={"tags": ["hide-input"]}),                                  # 13 solution
+        code("# NBVAL_IGNORE_OUTPUT\n# Solution: three.\nanswer = 3\nassert check('Exercise 2', answer)"),  # 13 solution
         md("The end of it.\n\n### Exercise 3 — three"),                           # 14 not a solution: states one
         md("## Results"),                                                         # 15 slide; closes exercises
         code("check('not an exercise', 1, expected=1)", metadata={"tags": ["hide-input"]}),  # 16 neither
@@ -83,9 +82,13 @@ def test_rules_on_a_small_notebook():
     assert [a["slide_type"] for a in got] == [
         "slide", "-", "subslide", "-", "slide", "subslide", "-", "subslide", "-", "subslide", "-",
         "subslide", "-", "subslide", "subslide", "slide", "-"]
+    solution, comment = ["hide-cell", "solution"], ["remove-cell", "solution"]
     assert [sorted(a["tags"]) for a in got] == [
-        [], [], [], [], [], [], [], [], ["exercise"], ["solution"], ["solution"], [], ["exercise"], ["solution"],
+        [], [], [], [], [], [], [], [], ["exercise"], solution, comment, [], ["exercise"], solution,
         [], [], []]
+    hidden = {"source_hidden": True, "outputs_hidden": True}
+    assert [a["jupyter"] for a in got][8:11] == [{}, hidden, {"source_hidden": True}]
+    assert got[13]["jupyter"] == hidden  # found by its "# Solution" line, with no tag at all
 
 
 def test_annotate_is_idempotent_and_keeps_other_tags():
@@ -95,14 +98,27 @@ def test_annotate_is_idempotent_and_keeps_other_tags():
     assert annotate_cells.annotate(nb) is True
     assert annotate_cells.problems(nb) == []
     assert annotate_cells.annotate(nb) is False
-    assert nb.cells[9].metadata["tags"] == ["hide-input", "solution"]
-    assert nb.cells[9].metadata["jupyter"] == {"source_hidden": True}
+    assert nb.cells[9].metadata["tags"] == ["hide-cell", "solution"]  # hide-input left the outputs in view
+    assert nb.cells[9].metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
+    assert nb.cells[10].metadata["tags"] == ["remove-cell", "solution"]
     assert "slideshow" not in nb.cells[1].metadata  # a continuing cell carries nothing
     assert nb.metadata["jupytext"]["cell_metadata_filter"] == annotate_cells.cell_metadata_filter()
     # a cell that stops being a solution loses the tag, and one that becomes a plain cell its slide type
     nb.cells[10].source = "**Exercise 9 — new.**"
     annotate_cells.annotate(nb)
     assert "tags" not in nb.cells[10].metadata and nb.cells[10].metadata["slideshow"]["slide_type"] == "subslide"
+    assert "jupyter" not in nb.cells[10].metadata  # shown again, in JupyterLab and in the HTML course
+
+
+def test_a_solution_that_shows_its_outputs_is_reported():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = _cells()
+    annotate_cells.annotate(nb)
+    nb.cells[9].metadata["jupyter"] = {"source_hidden": True}
+    nb.cells[13].metadata["tags"] = ["hide-input", "solution"]
+    found = "\n".join(annotate_cells.problems(nb))
+    assert "jupyter.outputs_hidden = True" in found
+    assert "should be tagged 'hide-cell'" in found and "should not be tagged 'hide-input'" in found
 
 
 def test_check_mode_reports_a_stale_notebook(tmp_path, capsys):

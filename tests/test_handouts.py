@@ -29,7 +29,7 @@ def test_no_solution_survives(pair):
     nb, handout = pair
     solutions = [c.source.strip() for c in nb.cells if "solution" in _tags(c)]
     for cell in handout.cells:
-        assert not _tags(cell) & {"solution", "hide-input", "hide_input"}, cell.source[:80]
+        assert not _tags(cell) & {"solution", "hide-input", "hide_input", "hide-cell", "remove-cell"}, cell.source[:80]
         assert cell.source.strip() not in solutions, f"a worked solution is in the handout: {cell.source[:80]!r}"
         if cell.cell_type == "code":
             assert not cell.source.lstrip().startswith("# Solution"), cell.source[:80]
@@ -94,12 +94,12 @@ def _small_notebook(path):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         md("# 01 — A small notebook"),
-        code("from utils.exercises import check\nx = 20"),
-        md("## Exercises\n\n**Exercise 1 — double it.** What is `2 * x`?"),
-        code('answer = ...\ncheck("Exercise 1", answer, expected=40)'),
-        code('# Solution\nanswer = 2 * x\nprint("the answer is", answer)\nassert check("Exercise 1", answer, expected=40)',
-             metadata={"tags": ["hide-input"], "jupyter": {"source_hidden": True}}),
-        md("Doubling is multiplying by two: the answer is 40."),
+        code('from utils.exercises import check\nwords = ["ab", "cde"]'),
+        md("## Exercises\n\n**Exercise 1 — count the targets.** How many targets do `words` give?"),
+        code('answer = ...\ncheck("04.1", answer, dev_words=words)'),
+        code('# Solution\nanswer = sum(len(w) + 1 for w in words)\nprint("the answer is", answer)\n'
+             'assert check("04.1", answer, dev_words=words)'),
+        md("One target per character, plus one for the end token: 3 + 4."),
         md("## Summary"),
         code('print("done")'),
     ]
@@ -115,7 +115,7 @@ def test_a_handout_executes_with_its_exercise_checks(tmp_path):
     assert make_handouts.main(["--out", str(tmp_path / "out"), str(path)]) == 0
     handout = nbformat.read(tmp_path / "out" / "01_small.ipynb", as_version=4)
     text = nbformat.writes(handout)
-    assert "the answer is" not in text and "multiplying by two" not in text
+    assert "the answer is" not in text and "for the end token" not in text
     NotebookClient(handout, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     exercise = next(c for c in handout.cells if "exercise" in _tags(c))
     printed = "".join(o.get("text", "") for o in exercise.outputs)

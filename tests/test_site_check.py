@@ -33,6 +33,8 @@ def _notebook(path):
                                                  execution_count=3)]
     solution = nbformat.v4.new_code_cell("answer = 1\nprint(answer)", metadata={"tags": ["hide-input"]})
     solution.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    worked = nbformat.v4.new_code_cell("# Solution\nprint(2)", metadata={"tags": ["hide-cell"]})
+    worked.outputs = [nbformat.v4.new_output("stream", name="stdout", text="2\n")]
     removed = nbformat.v4.new_code_cell("secret", metadata={"tags": ["remove-output"]})
     removed.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x\n")]
     silent = nbformat.v4.new_code_cell("x = 1")
@@ -41,7 +43,7 @@ def _notebook(path):
         "## Three\n\n$$\\frac{a}{b}$$",
         "## Four",
         "## Five\n\nIt costs 5 dollars, or $ 5.")]
-    nb.cells = [md, plot, viz, other_html, solution, removed, silent, *maths]
+    nb.cells = [md, plot, viz, other_html, solution, worked, removed, silent, *maths]
     annotate_cells.annotate(nb)  # slide breaks for the deck
     nbformat.write(nb, path)
     return path
@@ -52,8 +54,8 @@ def test_expectations_come_from_the_notebook(tmp_path):
     assert want == {
         "title": "01 — The first model_name notebook",
         "figures": 1,  # the matmul output shows as HTML (myst-nb prefers text/html), not as a figure
-        "outputs": 4,  # plot, viz, table, solution; remove-output and silent cells show none
-        "hidden": 1,
+        "outputs": 4,  # plot, viz, table, solution; remove-output, hide-cell and silent cells show none
+        "hidden": 2,  # the hide-input cell and the hide-cell worked solution
         "matmul": ["A ∈ ℝ2×3 & more"],
         "math": 2,  # $x^2$ and $$\frac{a}{b}$$; not code, not a lone dollar
     }
@@ -74,7 +76,10 @@ def _seen(**changes):
         "outputs": 4,
         "htmlOutputs": [{"text": "A ∈ ℝ2×3 & more", "box": {"x": 0, "y": 0, "w": 300, "h": 40}, "escaped": False,
                          "images": []}],
-        "hidden": [{"toggle": True, "open": False, "summary": "Show code cell source", "inputVisible": False}],
+        "hidden": [{"toggle": True, "open": False, "summary": "Show code cell source", "inputVisible": False,
+                    "outputVisible": None},
+                   {"toggle": True, "open": False, "summary": "Show code cell content", "inputVisible": False,
+                    "outputVisible": False}],
         "math": {"count": 2, "typeset": 2, "raw": [], "box": None},
     }
     seen.update(changes)
@@ -94,7 +99,9 @@ def test_a_page_that_matches_its_notebook_passes(tmp_path):
     ({"htmlOutputs": []}, "show_matmul output 1"),
     ({"htmlOutputs": [dict(_seen()["htmlOutputs"][0], escaped=True)]}, "is not displayed"),
     ({"outputs": 3}, "3 cells show outputs, 4 code cells have outputs"),
-    ({"hidden": [dict(_seen()["hidden"][0], open=True)]}, "not a collapsed toggle"),
+    ({"hidden": [dict(_seen()["hidden"][0], open=True), _seen()["hidden"][1]]}, "not a collapsed toggle"),
+    ({"hidden": [_seen()["hidden"][0], dict(_seen()["hidden"][1], outputVisible=True)]}, "not a collapsed toggle"),
+    ({"hidden": _seen()["hidden"][:1]}, "1 hide-input/hide-cell cells on the page, the notebook tags 2"),
     ({"math": {"count": 1, "typeset": 1, "raw": [], "box": None}}, "1 equations on the page, the notebook's Markdown has 2"),
     ({"math": {"count": 2, "typeset": 0, "raw": [], "box": None}}, "2 of 2 equations were not typeset"),
     ({"math": {"count": 2, "typeset": 2, "raw": ["$$x$$"], "box": None}}, "raw TeX in the text: '$$x$$'"),
@@ -163,6 +170,8 @@ PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>01 — The fir
 <div class="cell"><div class="cell_output"><div class="output text_html"><table></table></div></div></div>
 <div class="cell tag_hide-input"><details class="hide above-input"><summary>Show code cell source</summary>
 <div class="cell_input"><pre>answer = 1</pre></div></details><div class="cell_output"><pre>1</pre></div></div>
+<div class="cell tag_hide-cell"><details class="hide above-input"><summary>Show code cell content</summary>
+<div class="cell_input"><pre>print(2)</pre></div><div class="cell_output"><pre>2</pre></div></details></div>
 <h2>Two</h2><p>The square <span class="math notranslate nohighlight">\\(x^2\\)</span> (and <code>$not math$</code>).</p>
 <h2>Three</h2><div class="math notranslate nohighlight">\\[\\frac{a}{b}\\]</div>
 </article><div class="prev-next-area"><a class="left-prev" href="../intro.html">previous</a></div></body></html>
