@@ -773,8 +773,7 @@ assert dev500 > best500 + 0.05  # and its dev loss went back up
 dev_curve500 = torch.tensor(fits[500][3].dev_loss)  # (40,): one dev loss every 100 steps
 best_at = dev_curve500.argmin().item()
 assert 0 < best_at < len(dev_curve500) - 1, best_at  # the dev minimum lies inside the run: a U
-print(f"H = 500: {len(dev_curve500)} dev evaluations; the lowest is evaluation {best_at + 1}, "
-      f"strictly inside the run")
+print(f"H = 500: {len(dev_curve500)} dev evaluations; the lowest is neither the first nor the last")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The small model's curves stay together at a high loss: it cannot represent what it sees. The
