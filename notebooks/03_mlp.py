@@ -114,6 +114,30 @@ assert (len(train_words), len(dev_words), len(test_words)) == (25_626, 3_203, 3_
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The embedding table C
 #
+# Notebook 02 fed characters in as one-hot vectors. Those vectors are **orthogonal**: the dot product
+# of two different one-hot rows is 0, and every pair of different characters is the same distance
+# (√2) apart. To a model that reads one-hot inputs, `a` is exactly as unlike `e` as it is unlike
+# `x`, so whatever it learns after `a` teaches it nothing about `e`, however similarly the two behave.
+
+# %%
+eye = F.one_hot(torch.arange(V), num_classes=V).float()  # (27, 27): row i is token i, one-hot
+dots = eye @ eye.T  # (27, 27): every pairwise dot product
+i_a, i_e, i_x = vocab.stoi["a"], vocab.stoi["e"], vocab.stoi["x"]
+print(f"a·e = {dots[i_a, i_e].item():.0f} · a·x = {dots[i_a, i_x].item():.0f} · a·a = {dots[i_a, i_a].item():.0f}")
+print(f"distance a–e = {torch.dist(eye[i_a], eye[i_e]).item():.4f} · distance a–x = {torch.dist(eye[i_a], eye[i_x]).item():.4f}")
+assert torch.equal(dots, torch.eye(V))  # orthogonal: no two tokens share anything
+assert torch.dist(eye[i_a], eye[i_e]) == torch.dist(eye[i_a], eye[i_x])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Bengio et al. worked with **words**, where this matters even more: their vocabularies held
+# 16,383 words (the Brown corpus) and 17,964 words (AP News), so a one-hot input has about 17,000
+# entries, and a sentence about a *cat* says nothing, through one-hot inputs, about the same
+# sentence with *dog*. Their answer was to give each word a learned feature vector of a few dozen
+# numbers (30 to 100 in their experiments), look up the vectors of the previous few words, and
+# let training put words that are used alike near each other, so that what is learned about one
+# word carries over to its neighbours. We do the same with characters: 27 tokens instead of
+# ~17,000, and vectors of 2 to 12 numbers instead of 30 to 100.
+#
 # Each of the 27 tokens gets a row of a table `C` of shape `(V, d)`. We start with **d = 2** so
 # that we can draw the embedding later. The rows start random; training will move them.
 
@@ -231,8 +255,7 @@ print(f"cat copy of the full training set at d = 12: {Xtr.shape[0] * 3 * 12 * 4 
 #   squashing its input (the value `torch.nn.init.calculate_gain("tanh")` gives, in the spirit of
 #   Glorot & Bengio, 2010, and He et al., 2015).
 #
-# Here is what the two initialisations do to a batch of 512 windows, for a model with a 10-dimensional
-# embedding (30 inputs) and 200 hidden neurons:
+# First the parameters: five tensors, drawn from the course's generator, scaled unless `naive=True`.
 
 # %%
 def init_params(d, H, k=block_size, *, generator, naive=False, vocab_size=V):
@@ -250,6 +273,14 @@ def init_params(d, H, k=block_size, *, generator, naive=False, vocab_size=V):
     return [p.to(device).requires_grad_() for p in (C, W1, b1, W2, b2)]
 
 
+params = init_params(10, 200, generator=make_generator())
+print([tuple(p.shape) for p in params])  # C (27, 10), W1 (30, 200), b1 (200,), W2 (200, 27), b2 (27,)
+assert [p.shape for p in params] == [(V, 10), (30, 200), (200,), (200, V), (V,)]
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Then the forward pass: embed the window, flatten it, hidden layer, output layer — one line each.
+
+# %%
 def mlp(params, X):
     """Logits (B, V) for windows X (B, k): embed, flatten, tanh hidden layer, output layer."""
     C, W1, b1, W2, b2 = params
@@ -258,13 +289,38 @@ def mlp(params, X):
     return h @ W2 + b2  # (B, V)
 
 
-Xb, Yb = Xtr[:512].to(device), Ytr[:512].to(device)
+Xb, Yb = Xtr[:512].to(device), Ytr[:512].to(device)  # a batch of 512 windows
+print(tuple(mlp(params, Xb).shape))  # (512, 27): one row of logits per window
+assert mlp(params, Xb).shape == (512, V)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The loss is notebook 02's: exponentiate the logits into counts, normalise each row, and average
+# the negative log-probability of the correct next token.
+
+# %%
+def nll(logits, Y):
+    """Mean negative log-likelihood of the targets Y (B,) under logits (B, V), as in notebook 02."""
+    counts = logits.exp()  # (B, V)
+    probs = counts / counts.sum(1, keepdim=True)  # (B, V), rows sum to 1
+    return -probs[torch.arange(len(Y), device=Y.device), Y].log().mean()
+
+
+with torch.no_grad():
+    first = nll(mlp(params, Xb), Yb).item()
+print(f"first loss of the scaled model on the batch: {first:.4f}")
+assert abs(first - math.log(V)) < 0.01
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Here is what the two initialisations do to that batch of 512 windows, for a model with a
+# 10-dimensional embedding (30 inputs) and 200 hidden neurons:
+
+# %%
 for naive in (True, False):
     params = init_params(10, 200, generator=make_generator(), naive=naive)
     with torch.no_grad():
         C_, W1, b1, W2, b2 = params
-        h = torch.tanh(C_[Xb].view(len(Xb), -1) @ W1 + b1)
-        loss = F.cross_entropy(h @ W2 + b2, Yb).item()
+        h = torch.tanh(C_[Xb].view(len(Xb), -1) @ W1 + b1)  # (512, 200)
+        loss = nll(h @ W2 + b2, Yb).item()
     saturated = (h.abs() > 0.99).float().mean().item()
     print(f"{'naive  (randn)' if naive else 'scaled (ours) '}: first loss {loss:7.4f} · "
           f"tanh units saturated (|h| > 0.99): {saturated:6.1%}")
@@ -281,9 +337,9 @@ assert math.isclose(torch.nn.init.calculate_gain("tanh"), 5 / 3)
 #
 # ## 5. The loss, by hand and fused
 #
-# From notebook 02: exponentiate the logits into positive "counts", normalise each row into
-# probabilities, and average the negative log-probability of the correct next token. PyTorch's
-# `F.cross_entropy` computes the same number in one call:
+# Our `nll` above is notebook 02's recipe: exponentiate the logits into positive "counts", normalise
+# each row into probabilities, and average the negative log-probability of the correct next token.
+# PyTorch's `F.cross_entropy` computes the same number in one call:
 
 # %%
 params = init_params(2, 100, generator=make_generator())
@@ -294,6 +350,7 @@ loss_manual = -probs[torch.arange(32, device=device), Ytr[:32].to(device)].log()
 loss_fused = F.cross_entropy(logits, Ytr[:32].to(device))
 print(f"manual {loss_manual.item():.4f} · F.cross_entropy {loss_fused.item():.4f}: they agree to within 1e-6")
 assert torch.allclose(loss_manual, loss_fused, atol=1e-6)
+assert torch.allclose(nll(logits, Ytr[:32].to(device)), loss_fused, atol=1e-6)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Why prefer the fused version? Besides being one call instead of four, the decisive reason is
@@ -607,6 +664,29 @@ model = MLP(V, block_size, 2, 100, generator=make_generator()).to(device)
 print(model.W1.shape, model.W2.shape, f"{n_params(model):,} parameters")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# PyTorch ships our two building blocks as layers, and notebooks 04 and 05 use them.
+# `torch.nn.Embedding(V, d)` holds a `(V, d)` table in `.weight` and its forward pass is `C[X]`;
+# `torch.nn.Linear(n_in, n_out)` holds a weight and a bias and computes `x @ W + b`, except that it
+# stores the weight **transposed**, as `(n_out, n_in)`, and computes `x @ weight.T + bias`. Give
+# them our tensors and they must reproduce our forward pass:
+
+# %%
+embedding = torch.nn.Embedding(V, 2).to(device)
+hidden = torch.nn.Linear(block_size * 2, 100).to(device)
+with torch.no_grad():
+    embedding.weight.copy_(model.C)  # (27, 2): the same table
+    hidden.weight.copy_(model.W1.T)  # (100, 6): W1 (6, 100), transposed
+    hidden.bias.copy_(model.b1)  # (100,)
+    xb = Xtr[:32].to(device)
+    ours = torch.tanh(model.C[xb].view(32, -1) @ model.W1 + model.b1)  # (32, 100), by hand
+    theirs = torch.tanh(hidden(embedding(xb).view(32, -1)))  # (32, 100), with the layers
+print("nn.Embedding(X) equals C[X] exactly:", torch.equal(embedding(xb), model.C[xb]))
+print("nn.Linear(x) equals x @ W1 + b1 to within 1e-6:", torch.allclose(theirs, ours, atol=1e-6))
+assert torch.equal(embedding(xb), model.C[xb])
+assert torch.allclose(theirs, ours, atol=1e-6)
+assert hidden.weight.shape == (100, block_size * 2)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Same seed, same initialisation, same batches: the packaged loop must reproduce the first 500
 # losses of our hand-written loop (up to float rounding).
 
@@ -634,7 +714,24 @@ assert gap < 1e-4
 # With 182,625 examples and our budget of seconds, even a large MLP barely over-fits. To make it
 # visible quickly we train on only the first 1,000 training names (about 7,000 examples) — a small
 # data set is exactly where over-fitting bites in practice. Both models get the same 4,000 steps of
-# 128 examples (about 70 passes over the small set); one has 10 hidden neurons, the other 500.
+# 128 examples (about 70 passes over the small set); one has 10 hidden neurons, the other 500. We
+# measure the whole dev split every 100 steps, often enough to see where the dev loss is lowest.
+#
+# From here on the learning rate follows a **cosine schedule** instead of section 8's single drop:
+# it glides from its peak down to 5% of it along half a cosine wave,
+# lr(t) = lr · (0.05 + 0.95 · ½ (1 + cos(π t / T))) for step t of T. It starts flat (large steps
+# while the loss falls fast), decays fastest in the middle, and flattens out again at the end (small
+# steps that settle into a minimum), without the sudden jump of a step decay.
+
+# %%
+def cosine_decay(step, lr, total):
+    """The learning rate at `step` of `total`: from lr down to 0.05·lr along half a cosine wave."""
+    return lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / total)))
+
+
+print(" · ".join(f"step {t:>4}: {cosine_decay(t, 0.4, 4000):.3f}" for t in (0, 1000, 2000, 3000, 4000)))
+assert cosine_decay(0, 0.4, 4000) == 0.4 and abs(cosine_decay(4000, 0.4, 4000) - 0.02) < 1e-12
+assert abs(cosine_decay(2000, 0.4, 4000) - 0.21) < 1e-12  # halfway: the mean of 0.4 and 0.02
 
 # %%
 Xsmall, Ysmall = context_windows(train_words[:1000], vocab, block_size)  # (≈7,000, 3)
@@ -645,7 +742,7 @@ def fit(n_embd, n_hidden, X, Y, steps, *, k=block_size, lr=0.4, batch_size=256, 
     """A fresh MLP trained with SGD and a cosine learning-rate decay; returns (model, history)."""
     model = MLP(V, k, n_embd, n_hidden, generator=make_generator()).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
-    schedule = lambda step: lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+    schedule = lambda step: cosine_decay(step, lr, steps)
     history = train(model, X, Y, optimizer=opt, steps=steps, generator=make_generator(), batch_size=batch_size,
                     lr_schedule=schedule, dev=(Xd, Yd), eval_every=eval_every, progress=False, device=device)
     return model, history
@@ -655,10 +752,11 @@ def fit(n_embd, n_hidden, X, Y, steps, *, k=block_size, lr=0.4, batch_size=256, 
 # NBVAL_IGNORE_OUTPUT
 fits = {}
 for H in (10, 500):
-    m, hist = fit(10, H, Xsmall, Ysmall, steps=4000, batch_size=128)
+    m, hist = fit(10, H, Xsmall, Ysmall, steps=4000, batch_size=128, eval_every=100)
     fits[H] = (evaluate(m, Xsmall, Ysmall, device=device), hist.dev_loss[-1], min(hist.dev_loss), hist)
+    best_step = hist.dev_steps[min(range(len(hist.dev_loss)), key=hist.dev_loss.__getitem__)]
     print(f"H = {H:>3}: {n_params(m):>6,} parameters · train {fits[H][0]:.3f} · dev {fits[H][1]:.3f} "
-          f"(best dev {fits[H][2]:.3f}) · gap {fits[H][1] - fits[H][0]:+.3f}")
+          f"(best dev {fits[H][2]:.3f} at step {best_step:,}) · gap {fits[H][1] - fits[H][0]:+.3f}")
 
 # %%
 plot_loss({"10 hidden": fits[10][3], "500 hidden": fits[500][3]}, window=250,
@@ -672,11 +770,16 @@ assert train10 > 2.2 and dev10 - train10 < 0.15  # under-fits: both high, close 
 assert dev10 < dev500  # ... yet on so little data it generalises better than the large model
 assert dev500 - train500 > 0.5  # over-fits: memorised the training names
 assert dev500 > best500 + 0.05  # and its dev loss went back up
+dev_curve500 = torch.tensor(fits[500][3].dev_loss)  # (40,): one dev loss every 100 steps
+best_at = dev_curve500.argmin().item()
+assert 0 < best_at < len(dev_curve500) - 1, best_at  # the dev minimum lies inside the run: a U
+print(f"H = 500: {len(dev_curve500)} dev evaluations; the lowest is neither the first nor the last")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The small model's curves stay together at a high loss: it cannot represent what it sees. The
 # large one drives its training loss far below anything achievable on new names while its dev loss
-# turns around: it is learning the 1,000 names by heart. Remedies are more data (the full training
+# traces a U: it falls, bottoms out early in the run, and climbs again for the rest of it. From
+# the bottom of the U on, it is learning the 1,000 names by heart. Remedies are more data (the full training
 # set), a smaller model, stopping early at the best dev loss, or regularisation (the L2 penalty of
 # notebook 02). On the full training set, the final model below (300 neurons) shows only a small
 # gap between train and dev: the right capacity depends on how much data there is.
@@ -699,11 +802,9 @@ study = []
 for k, d, H in study_configs:
     (Xk, Yk), (Xk_dev, Yk_dev) = windows[k]
     m, hist = fit(d, H, Xk, Yk, steps=2000, k=k, eval_every=2000, Xd=Xk_dev, Yd=Yk_dev)
-    study.append({"block": k, "embedding": d, "hidden": H, "params": n_params(m), "dev": hist.dev_loss[-1],
-                  "seconds": f"{hist.seconds:.1f}"})
-display(Markdown(markdown_table(study, columns=["block", "embedding", "hidden", "params", "seconds", "dev"],
-                                extra={"block": "block size k", "embedding": "embedding d", "hidden": "hidden H",
-                                       "seconds": "training s"})))
+    study.append({"block": k, "embedding": d, "hidden": H, "params": n_params(m), "dev": hist.dev_loss[-1]})
+display(Markdown(markdown_table(study, columns=["block", "embedding", "hidden", "params", "dev"],
+                                extra={"block": "block size k", "embedding": "embedding d", "hidden": "hidden H"})))
 
 # %%
 dev_of = {(r["block"], r["embedding"], r["hidden"]): r["dev"] for r in study}
@@ -711,12 +812,15 @@ base = dev_of[(3, 10, 200)]
 for small, large in [((2, 10, 200), (4, 10, 200)), ((3, 2, 200), (3, 16, 200)), ((3, 10, 50), (3, 10, 400))]:
     assert dev_of[small] > base > dev_of[large]  # each direction helps ...
     assert dev_of[small] - base > base - dev_of[large]  # ... with diminishing returns
+params_of = {(r["block"], r["embedding"], r["hidden"]): r["params"] for r in study}
+assert 1.9 < params_of[(3, 10, 400)] / params_of[(3, 10, 200)] < 2.1  # the wider layer: about twice the parameters
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Every direction helps, and each with diminishing returns: the step from 2 to 3 characters of
 # context gains more than the step from 3 to 4, an embedding of 10 numbers is far better than 2 but
 # 16 adds little, and 200 hidden neurons beat 50 by more than 400 beat 200 — while the wider layer
-# costs more time per step (see the timing column). To stay comparable with the classic
+# has twice the parameters of the base, and each step costs about twice the multiply-adds. Every
+# choice is read from the **dev** column; test plays no part. To stay comparable with the classic
 # Bengio-style model we keep **block size 3** (a longer context is one of the exercises) and take a
 # richer embedding and a wider hidden layer than the base: **d = 12, H = 300**, 19,551 parameters.
 # It gets the largest share of this notebook's time budget.
@@ -736,8 +840,8 @@ print(f"lowest smoothed loss near lr = {lr_final}")
 assert 0.1 <= lr_final <= 1.0, lr_final
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# We decay from that rate with a **cosine schedule**: instead of one sudden drop, the rate glides
-# from its peak down to 5% of it along half a cosine wave. 20,000 steps of 256 examples are 28
+# We decay from that rate with the **cosine schedule** of section 11 (from the peak down to 5% of
+# it along half a cosine wave). 20,000 steps of 256 examples are 28
 # passes over the training set.
 
 # %%
@@ -816,7 +920,9 @@ assert sum(n not in known for n in names) >= 5  # the model invents names
 #
 # The final MLP (k = 3, d = 12, H = 300) reaches about 2.09 nats per character on both dev and test
 # (dev ≤ 2.12 is asserted above), against about 2.45 for the bigram models. The table below collects the course's results so far (the bigram rows are
-# read from notebooks 01 and 02 when they have been executed).
+# read from notebooks 01 and 02 when they have been executed). It leaves out training seconds: they
+# depend on the machine and its load, and the bigram rows' would be those of whichever run stored 01
+# and 02; each notebook prints its own.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -827,7 +933,7 @@ for nb in ("01_bigram_counting", "02_bigram_neural"):
         rows += read_results(path)
 mlp_row = {"model": "MLP (Bengio et al. 2003), k=3, d=12, H=300", "params": n_params(final),
            "train_seconds": hist_final.seconds, "dev": dev_final, "test": test_final}
-publish("03_mlp", [*rows, mlp_row])
+publish("03_mlp", [*rows, mlp_row], columns=("model", "params", "dev", "test"))
 
 # %%
 assert mlp_row["dev"] <= 2.12 and mlp_row["train_seconds"] > 0

@@ -71,3 +71,14 @@ def test_read_results_accepts_a_payload_stored_as_a_json_string_and_an_empty_not
     empty = tmp_path / "00_empty.ipynb"
     nbformat.write(nbformat.v4.new_notebook(), empty)
     assert read_results(empty) == []
+
+
+def test_publish_can_show_fewer_columns_but_keeps_every_field(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
+    publish("03_mlp", [{"model": "MLP", "params": 11897, "train_seconds": 61.234, "dev": 2.10789, "test": 2.1}],
+            columns=("model", "params", "dev", "test"))
+    (bundle,) = shown
+    assert bundle["text/markdown"].splitlines()[0] == "| model | parameters | dev | test |"
+    assert "| MLP | 11,897 | 2.1079 | 2.1000 |" in bundle["text/markdown"]
+    assert bundle[MIME_TYPE]["rows"][0]["train_seconds"] == 61.2

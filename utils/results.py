@@ -59,16 +59,16 @@ def markdown_table(rows: Iterable[Mapping], columns: Iterable[str] = COLUMNS, ex
     return "\n".join(lines)
 
 
-def publish(notebook: str, rows: Iterable[Mapping]) -> None:
+def publish(notebook: str, rows: Iterable[Mapping], columns: Iterable[str] = COLUMNS) -> None:
     """Display the results table of ``notebook`` (e.g. ``"03_mlp"``); returns nothing, so a cell ending
-    with it shows only the table."""
+    with it shows only the table. ``columns`` chooses the columns shown; the JSON carries every field."""
     from IPython.display import display
 
     clean = [_row(r) for r in rows]
     if not clean:
         raise ValueError("publish() needs at least one result row.")
     payload = {"notebook": notebook, "rows": clean}
-    display({"text/markdown": markdown_table(clean), MIME_TYPE: payload}, raw=True)
+    display({"text/markdown": markdown_table(clean, columns), MIME_TYPE: payload}, raw=True)
 
 
 def read_results(path: str | Path) -> list[dict]:
