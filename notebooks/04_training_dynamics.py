@@ -335,6 +335,7 @@ assert init_table["gain 3"][-1][2] > 0.25 and init_table["no scaling"][-1][2] > 
 # on the whole dev split:
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 @torch.no_grad()
 def deep_dev_loss(C, layers):
     return F.cross_entropy(deep_forward(C, layers, Xdev), Ydev).item()
