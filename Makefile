@@ -32,8 +32,8 @@ help:
 	@echo "make sync     jupytext-sync every notebook pair, then make annotate"
 	@echo "make annotate derive the cells' slide breaks and exercise/solution tags (scripts/annotate_cells.py)"
 	@echo "make bench    run every notebook in a fresh kernel; table in _build/bench.md"
-	@echo "make bench-transformer  notebook 05's training throughput, padded vs packed rows"
-	@echo "make sweep-transformer  the dev-only sweep behind notebook 05's recipe (notebooks/transformer_sweep.json)"
+	@echo "make bench-transformer  notebook 06's training throughput, padded vs packed rows"
+	@echo "make sweep-transformer  the dev-only sweep behind notebook 06's recipe (notebooks/transformer_sweep.json)"
 	@echo "make results  regenerate the README's results table from the stored notebooks"
 	@echo "make site-check  open the HTML course and a deck in headless Chromium, offline (screenshots in _build/site-check/)"
 	@echo "make run NB=notebooks/NN_name.ipynb    execute one notebook in place (authoring)"
@@ -149,7 +149,7 @@ bench: $(STAMP) data
 	$(PY) scripts/run_notebooks.py --out _build/bench --bench _build/bench.md $(NOTEBOOKS)
 	$(PY) scripts/bench_transformer.py --append _build/bench.md
 
-# Notebook 05's Transformer: its training throughput, padded against packed rows (appended to
+# Notebook 06's Transformer: its training throughput, padded against packed rows (appended to
 # _build/bench.md), and the dev-only sweep that chose its recipe (rewrites notebooks/transformer_sweep.json,
 # single-threaded: about 2 minutes per setting on a quiet 2-core machine).
 .PHONY: bench-transformer sweep-transformer

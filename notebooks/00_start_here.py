@@ -22,8 +22,9 @@
 # | [01](01_bigram_counting.ipynb) | counting bigram | a model is a table of probabilities; loss is negative log-likelihood |
 # | [02](02_bigram_neural.ipynb) | neural bigram | the same table, found by gradient descent instead of counting |
 # | [03](03_mlp.ipynb) | MLP (Bengio et al. 2003) | embeddings and a longer context |
-# | [04](04_rnn_gru.ipynb) | RNN and GRU | a memory carried along the word |
-# | [05](05_transformer.ipynb) | Transformer | attention: every character looks back at the ones it needs |
+# | [04](04_training_dynamics.ipynb) | Training deeper networks | why deep networks train: initialisation, normalisation, optimisers |
+# | [05](05_rnn_gru.ipynb) | RNN and GRU | a memory carried along the word |
+# | [06](06_transformer.ipynb) | Transformer | attention: every character looks back at the ones it needs |
 #
 # This notebook checks that your environment is ready and takes a first look at the data.
 #

@@ -587,7 +587,7 @@ print("the first ten are notebook 01's names")
 # The loop we just wrote works for *any* model that turns a context into logits.
 # `utils.sampling.sample(next_logits, vocab, n, g, window=1)` packages it: `next_logits` receives
 # the context as a `(1, window)` tensor of indices and returns `(1, V)` logits. For the bigram,
-# the context is the last character and the logits are a row of `W`; notebooks 03–05 pass their
+# the context is the last character and the logits are a row of `W`; notebooks 03–06 pass their
 # own networks.
 
 # %%

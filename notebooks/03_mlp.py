@@ -26,14 +26,14 @@
 # it. You will watch a model under- and over-fit, look at what a 2-D embedding learns, run a small
 # hyper-parameter study, and train a final model that beats the bigram by a wide margin
 # (**dev ≤ 2.12** nats per character, against about 2.45 for the bigram). The training loop you
-# write here becomes `utils.train.train`, which notebooks 04 and 05 reuse.
+# write here becomes `utils.train.train`, which notebooks 04–06 reuse.
 #
 # **What you need:** the data, the vocabulary and the shared train/dev/test split from
 # [00 — start here](00_start_here.ipynb); the negative log-likelihood loss from
 # [01 — counting bigram](01_bigram_counting.ipynb); logits, softmax, `backward()` and gradient
 # descent from [02 — neural bigram](02_bigram_neural.ipynb).
 #
-# **Previous:** [02 — neural bigram](02_bigram_neural.ipynb) · **Next:** [04 — RNN and GRU](04_rnn_gru.ipynb)
+# **Previous:** [02 — neural bigram](02_bigram_neural.ipynb) · **Next:** [04 — training deeper networks](04_training_dynamics.ipynb)
 
 # %%
 import math
@@ -636,7 +636,7 @@ assert boundary_dist > vowel_consonant
 #   the dev losses, the seconds spent);
 # - `evaluate(model, X, Y)` is the loss over a whole split, in batches;
 # - `lm_loss` is `F.cross_entropy` that also accepts the `(B, T, V)` logits of the sequence models of
-#   notebooks 04 and 05.
+#   notebooks 04–06.
 #
 # It takes a `torch.nn.Module` and a PyTorch optimizer. Our model becomes a module with the same
 # parameters, the same initialisation and the same forward pass; `torch.optim.SGD` without
@@ -664,7 +664,7 @@ model = MLP(V, block_size, 2, 100, generator=make_generator()).to(device)
 print(model.W1.shape, model.W2.shape, f"{n_params(model):,} parameters")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# PyTorch ships our two building blocks as layers, and notebooks 04 and 05 use them.
+# PyTorch ships our two building blocks as layers, and notebooks 04–06 use them.
 # `torch.nn.Embedding(V, d)` holds a `(V, d)` table in `.weight` and its forward pass is `C[X]`;
 # `torch.nn.Linear(n_in, n_out)` holds a weight and a bias and computes `x @ W + b`, except that it
 # stores the weight **transposed**, as `(n_out, n_in)`, and computes `x @ weight.T + bias`. Give
@@ -916,7 +916,7 @@ assert sum(n not in known for n in names) >= 5  # the model invents names
 # - **Minibatches** give noisy but well-aligned gradients at a fraction of the cost; a
 #   **learning-rate finder** picks the rate, and a decaying **schedule** finishes the job.
 # - **Dev** shows under- and over-fitting; the **test** split is touched once.
-# - The packaged loop, `utils.train.train`, is the one notebooks 04 and 05 use.
+# - The packaged loop, `utils.train.train`, is the one notebooks 04–06 use.
 #
 # The final MLP (k = 3, d = 12, H = 300) reaches about 2.09 nats per character on both dev and test
 # (dev ≤ 2.12 is asserted above), against about 2.45 for the bigram models. The table below collects the course's results so far (the bigram rows are
@@ -941,7 +941,7 @@ assert abs(dev_final - 2.09) < 0.02 and abs(test_final - 2.09) < 0.02
 assert all(r["dev"] > mlp_row["dev"] for r in rows)  # the MLP beats every bigram row
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Next:** [04 — RNN and GRU](04_rnn_gru.ipynb) replaces the fixed window with a memory that runs
+# **Next:** [04 — training deeper networks](04_training_dynamics.ipynb) replaces the fixed window with a memory that runs
 # along the whole name.
 #
 # ## Exercises

@@ -1057,18 +1057,17 @@ ge = make_generator()
 x_e = torch.randn(8, 5, generator=ge, requires_grad=True)  # (8, 5)
 W_e = torch.randn(5, 4, generator=ge)  # (5, 4)
 dy_e = torch.randn(8, 4, generator=ge)  # (8, 4)
-(torch.relu(x_e @ W_e) * dy_e).sum().backward()  # autograd's answer lands in x_e.grad
 
 answer = ...  # dx, shape (8, 5), from x_e, W_e and dy_e
-check("Exercise 1", answer, expected=x_e.grad, atol=1e-6, hint="relu passes the gradient where its input was > 0")
+check("04.1", answer, x=x_e, W=W_e, dy=dy_e)  # compares your dx with autograd's
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: through relu the gradient passes where the pre-activation was positive and is 0 elsewhere;
 # through the matmul it is multiplied by Wᵀ, as for the linear layers of section 4.
 pre = x_e.detach() @ W_e  # (8, 4)
 dpre = dy_e * (pre > 0)  # (8, 4)
 dx = dpre @ W_e.T  # (8, 4) @ (4, 5) → (8, 5)
-assert check("Exercise 1", dx, expected=x_e.grad, atol=1e-6)
+assert check("04.1", dx, x=x_e, W=W_e, dy=dy_e)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 — RMSprop by hand
@@ -1080,16 +1079,11 @@ assert check("Exercise 1", dx, expected=x_e.grad, atol=1e-6)
 # %% tags=["exercise"]
 p_e = torch.tensor([1.0, -2.0, 0.5])
 g_list = [torch.tensor([0.1, -0.3, 0.0]), torch.tensor([0.2, 0.1, -0.5]), torch.tensor([-0.1, 0.2, 0.3])]
-ref_p = p_e.clone().requires_grad_()
-ref_opt = torch.optim.RMSprop([ref_p], lr=0.01, alpha=0.99, eps=1e-8)
-for g_ in g_list:
-    ref_p.grad = g_.clone()
-    ref_opt.step()
 
 answer = ...  # p after three RMSprop steps with lr 0.01, from p_e and g_list
-check("Exercise 2", answer, expected=ref_p.detach(), atol=1e-6, hint="v starts at zero; no bias correction")
+check("04.2", answer, p0=p_e, grads=g_list)  # compares your p with torch.optim.RMSprop's
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: the update rule, three times. Note how the first step is large (v is still small after one
 # step), which is the problem Adam's bias correction addresses.
 p, v = p_e.clone(), torch.zeros(3)
@@ -1097,7 +1091,7 @@ for g_ in g_list:
     v = 0.99 * v + 0.01 * g_**2
     p = p - 0.01 * g_ / (v.sqrt() + 1e-8)
 print("after three steps:", [round(t, 4) for t in p.tolist()])
-assert check("Exercise 2", p, expected=ref_p.detach(), atol=1e-6)
+assert check("04.2", p, p0=p_e, grads=g_list)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 — fold BatchNorm into the linear layer
@@ -1117,23 +1111,15 @@ with torch.no_grad():
     bn_e.weight.copy_(torch.rand(4, generator=gf) + 0.5)
     bn_e.bias.copy_(torch.randn(4, generator=gf))
 bn_e.eval()
-x_f = torch.randn(10, 5, generator=gf)  # (10, 5) any inputs
-
-
-def folded_ok(ans):
-    W_fold, b_fold = ans
-    with torch.no_grad():
-        return torch.allclose(x_f @ W_fold + b_fold, bn_e(x_f @ W_f), atol=1e-5)
-
 
 answer = ...  # (W_fold, b_fold)
-check("Exercise 3", answer, test=folded_ok, hint="bn(z) = γ (z − mean) / √(var + eps) + β, per column of z")
+check("04.3", answer, W=W_f, bn=bn_e)  # compares x @ W_fold + b_fold with bn_e(x @ W_f) on random x
 
-# %% jupyter={"source_hidden": true} slideshow={"slide_type": "subslide"} tags=["hide-input", "solution"]
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: per neuron, bn(z) = s·z + (β − s·mean) with s = γ/√(var + eps). Scaling column j of W by s_j
 # scales z_j; the rest is a bias.
 with torch.no_grad():
     s = bn_e.weight / torch.sqrt(bn_e.running_var + bn_e.eps)  # (4,)
     W_fold = W_f * s  # (5, 4): column j times s_j
     b_fold = bn_e.bias - s * bn_e.running_mean  # (4,)
-assert check("Exercise 3", (W_fold, b_fold), test=folded_ok)
+assert check("04.3", (W_fold, b_fold), W=W_f, bn=bn_e)

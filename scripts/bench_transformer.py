@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Training throughput of notebook 05's Transformer: padded rows against packed rows, side by side.
+"""Training throughput of notebook 06's Transformer: padded rows against packed rows, side by side.
 
 ``make bench`` (and ``make bench-transformer``) runs this after the notebooks and appends its table to
 ``_build/bench.md``. Every variant trains the same model from the same initialisation on the same
@@ -12,7 +12,7 @@ the notebook's training step before packing (padded rows trimmed to the batch's 
 - ``padded``: one name per row, rows cut after the batch's longest name, causal attention.
 - ``padded, fused AdamW``: the same, with AdamW's single-kernel update (``fused=True``).
 - ``packed``: names packed whole into rows of 32 (utils.packing), positions restarting at each name,
-  block-diagonal causal mask; fused AdamW. This is notebook 05's training step.
+  block-diagonal causal mask; fused AdamW. This is notebook 06's training step.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ SWEEP = REPO_ROOT / "notebooks" / "transformer_sweep.json"
 
 
 def forward_causal(model: GPT, idx: torch.Tensor) -> torch.Tensor:
-    """The model as notebook 05 ran it before packing: positions 0..T-1 and a plain causal mask."""
+    """The model as notebook 06 ran it before packing: positions 0..T-1 and a plain causal mask."""
     T = idx.shape[1]
     x = model.drop(model.tok(idx) + model.pos(torch.arange(T)))
     for block in model.blocks:
@@ -105,7 +105,7 @@ def main() -> None:
     variants = {
         "padded (before packing)": variant(packed=False, fused=False),
         "padded, fused AdamW": variant(packed=False, fused=True),
-        "packed rows of 32, fused AdamW (notebook 05)": variant(packed=True, fused=True),
+        "packed rows of 32, fused AdamW (notebook 06)": variant(packed=True, fused=True),
     }
     best: dict[str, tuple[float, int]] = {}
     torch.manual_seed(SEED)
@@ -123,7 +123,7 @@ def main() -> None:
     base_cps = best["padded (before packing)"][1] / best["padded (before packing)"][0]
     lines = [
         "",
-        "## Transformer training throughput (notebook 05)",
+        "## Transformer training throughput (notebook 06)",
         "",
         f"CPU: {cpu_model()}; PyTorch {torch.__version__}, CPU capability "
         f"{torch.backends.cpu.get_cpu_capability()}; {torch.get_num_threads()} thread; "

@@ -1,10 +1,10 @@
 #!/usr/bin/env python
-"""The small sweep that chose notebook 05's Transformer recipe, on the dev split only.
+"""The small sweep that chose notebook 06's Transformer recipe, on the dev split only.
 
 ``make sweep-transformer`` trains each setting of :data:`SETTINGS` with
 :func:`utils.transformer.train_recipe` (the notebook's model, packed rows, single-threaded, the course's
 seed), evaluates it on the dev split and on a fixed sample of training names, and writes
-``notebooks/transformer_sweep.json``, which ``05_transformer`` reads and shows as its recipe table.
+``notebooks/transformer_sweep.json``, which ``06_transformer`` reads and shows as its recipe table.
 The test split is never read here. Every setting gets about the same training compute (characters
 processed × the model's cost per character); the chosen recipe is the one with the lowest dev loss.
 
@@ -74,7 +74,7 @@ def main() -> None:
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}
     done = {r["name"]: r for r in previous.get("runs", [])}
     result = {
-        "what": "notebook 05's Transformer recipe sweep: dev split only (the test split is not read)",
+        "what": "notebook 06's Transformer recipe sweep: dev split only (the test split is not read)",
         "made_by": "make sweep-transformer (scripts/sweep_transformer.py)",
         "cpu": cpu_model(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),

@@ -18,7 +18,7 @@ def _counts():
 
 @pytest.mark.parametrize("answer", [..., None], ids=["ellipsis", "none"])
 def test_not_attempted(capsys, answer):
-    assert not check("04.2", answer)
+    assert not check("05.2", answer)
     assert "⏳ Exercise 2: not attempted yet" in capsys.readouterr().out
 
 
@@ -42,8 +42,8 @@ def test_correct_and_wrong_numbers_never_print_the_expected_value(capsys):
 
 
 @pytest.mark.parametrize("key, right, wrong", [
-    ("04.2", 0.5**10, 0.5**9),
-    ("04.3", 1.0, 0.9),
+    ("05.2", 0.5**10, 0.5**9),
+    ("05.3", 1.0, 0.9),
 ])
 def test_constant_answers_are_kept_in_the_registry(capsys, key, right, wrong):
     assert check(key, right)
@@ -63,10 +63,10 @@ def test_answers_computed_from_the_notebooks_state(capsys):
     P_nn, P1 = torch.softmax(W, 1), torch.full(W.shape, 1 / len(VOCAB))
     row = VOCAB.itos[int((P_nn - P1).abs().max(1).values.argmax())]
     assert check("02.3", row, P_nn=P_nn, P1=P1, vocab=VOCAB)
-    assert check("04.1", 3 + 4, dev_words=["ab", "cde"])
+    assert check("05.1", 3 + 4, dev_words=["ab", "cde"])
     assert check("03.3", 1.9, dev_final=2.0) and not check("03.3", 2.1, dev_final=2.0)
     block = torch.nn.Linear(3, 2)
-    assert check("05.2", 8, block=block) and not check("05.2", 6, block=block)
+    assert check("06.2", 8, block=block) and not check("06.2", 6, block=block)
     capsys.readouterr()
 
 
@@ -90,16 +90,16 @@ def test_function_answers():
         return out / out.sum()
 
     probs = torch.softmax(torch.randn(27, generator=torch.Generator().manual_seed(3)), 0)
-    assert check("05.3", top_p, probs=probs)
-    assert not check("05.3", lambda probs, p: probs, probs=probs)
+    assert check("06.3", top_p, probs=probs)
+    assert not check("06.3", lambda probs, p: probs, probs=probs)
 
 
 def test_tensors_compare_with_tolerance_and_shape(capsys):
     t = torch.arange(5.0)
     w = torch.tril(0.5 ** (t[:, None] - t[None, :]))
-    assert check("05.1", w / w.sum(1, keepdim=True))
+    assert check("06.1", w / w.sum(1, keepdim=True))
     # A different shape is a wrong answer, reported as such (not as a comparison that crashed) ...
-    assert not check("05.1", torch.ones(4, 4))
+    assert not check("06.1", torch.ones(4, 4))
     out = capsys.readouterr().out
     assert "❌ Exercise 1: not yet (got a tensor of shape (4, 4))." in out and "raised" not in out
     assert close(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.00001]))
@@ -139,15 +139,15 @@ def test_not_attempted_can_be_raised_by_a_checker(capsys):
 def test_verdict_is_silent_in_jupyter(capsys):
     from IPython.core.interactiveshell import InteractiveShell
 
-    verdict = check("04.3", 1.0)
+    verdict = check("05.3", 1.0)
     assert bool(verdict) is True and repr(verdict) == "Verdict(True)"
     capsys.readouterr()
     # A real IPython shell, as a notebook cell runs: a cell ending in `check(...)` shows the verdict
     # line only, while the same cell ending in a plain value shows that value (the control).
     shell = InteractiveShell.instance()
     shell.user_ns["check"] = check
-    shell.run_cell("check('04.3', 1.0)", store_history=True)
+    shell.run_cell("check('05.3', 1.0)", store_history=True)
     out = capsys.readouterr().out
     assert "✅ Exercise 3: correct." in out and "Verdict" not in out, out
-    shell.run_cell("bool(check('04.3', 1.0))", store_history=True)
+    shell.run_cell("bool(check('05.3', 1.0))", store_history=True)
     assert "True" in capsys.readouterr().out, "the control cell must display its value"

@@ -96,9 +96,9 @@ def _small_notebook(path):
         md("# 01 — A small notebook"),
         code('from utils.exercises import check\nwords = ["ab", "cde"]'),
         md("## Exercises\n\n**Exercise 1 — count the targets.** How many targets do `words` give?"),
-        code('answer = ...\ncheck("04.1", answer, dev_words=words)'),
+        code('answer = ...\ncheck("05.1", answer, dev_words=words)'),
         code('# Solution\nanswer = sum(len(w) + 1 for w in words)\nprint("the answer is", answer)\n'
-             'assert check("04.1", answer, dev_words=words)'),
+             'assert check("05.1", answer, dev_words=words)'),
         md("One target per character, plus one for the end token: 3 + 4."),
         md("## Summary"),
         code('print("done")'),

@@ -1,4 +1,4 @@
-"""utils.packing and utils.transformer: words packed into rows compute exactly as padded rows (05_transformer)."""
+"""utils.packing and utils.transformer: words packed into rows compute exactly as padded rows (06_transformer)."""
 
 import pytest
 import torch

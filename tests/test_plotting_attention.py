@@ -1,4 +1,4 @@
-"""plot_attention: the attention map of one head (notebook 05)."""
+"""plot_attention: the attention map of one head (notebook 06)."""
 
 import matplotlib
 

@@ -1,4 +1,4 @@
-"""utils.train: the loss, the evaluation and the training loop packaged by 03_mlp (reused by 04, 05)."""
+"""utils.train: the loss, the evaluation and the training loop packaged by 03_mlp (reused by 04–06)."""
 
 import math
 

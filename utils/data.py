@@ -2,7 +2,7 @@
 
 Introduced in ``notebooks/00_start_here`` (loading) and used from ``01_bigram_counting`` on; the
 builders package what the notebooks first write out by hand: bigram pairs (01, 02), context windows
-(03) and padded sequences with masked targets (04, 05).
+(03) and padded sequences with masked targets (05, 06).
 
 Conventions (DESIGN §2): the vocabulary is the sorted set of characters in the data, with index 0
 reserved for the boundary token (start *and* end of a word), displayed as ``.``. Text is normalised to
@@ -235,7 +235,7 @@ def padded_sequences(
     ``[w_1 … w_L, 0, -1 …]``: the targets are the inputs shifted by one, the boundary token ends
     the word, and positions past the end hold :data:`IGNORE_INDEX` so the loss skips them.
     Returns ``X, Y`` of shape ``(N, max_len + 1)``, int64. ``max_len`` defaults to the longest word.
-    Introduced in ``04_rnn_gru``.
+    Introduced in ``05_rnn_gru``.
     """
     _check_words(words)
     encoded = [vocab.encode(w) for w in words]  # NFC: a decomposed é is one index, not two

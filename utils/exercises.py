@@ -233,41 +233,70 @@ def _beat_dev(answer, *, dev_final):
 
 
 # --------------------------------------------------------------------------------------------
-# 04 — RNN and GRU
+# 04 — training deeper networks
 
 
-@register("04.1", hint="count the entries of Y_dev that are not IGNORE_INDEX")
+@register("04.1", hint="relu passes the gradient where its input was > 0; through x @ W it is multiplied by Wᵀ")
+def _relu_backward(answer, *, x, W, dy):
+    x = x.detach().clone().requires_grad_()
+    (torch.relu(x @ W) * dy).sum().backward()  # autograd's gradient, worked out here, not in the notebook
+    return close(answer, x.grad, atol=1e-6)
+
+
+@register("04.2", hint="v starts at zero: v ← α·v + (1 − α)·g², then p ← p − lr·g/(√v + ε); no bias correction")
+def _rmsprop(answer, *, p0, grads):
+    p = p0.detach().clone().requires_grad_()
+    opt = torch.optim.RMSprop([p], lr=0.01, alpha=0.99, eps=1e-8)
+    for g in grads:
+        p.grad = g.clone()
+        opt.step()
+    return close(answer, p.detach(), atol=1e-6)
+
+
+@register("04.3", hint="bn(z) = γ (z − mean) / √(var + eps) + β, per column of z: a scale and a shift per column")
+def _fold_batchnorm(answer, *, W, bn):
+    W_fold, b_fold = answer
+    x = torch.randn(10, W.shape[0], generator=torch.Generator().manual_seed(7))  # any inputs will do
+    with torch.no_grad():
+        return torch.allclose(x @ W_fold + b_fold, bn.eval()(x @ W), atol=1e-5)
+
+
+# --------------------------------------------------------------------------------------------
+# 05 — RNN and GRU
+
+
+@register("05.1", hint="count the entries of Y_dev that are not IGNORE_INDEX")
 def _dev_targets(answer, *, dev_words):
     return close(answer, sum(len(w) + 1 for w in dev_words))
 
 
-@register("04.2", hint="each step back multiplies the gradient by diag(1 - h²) W_hᵀ ≈ 0.5 I")
+@register("05.2", hint="each step back multiplies the gradient by diag(1 - h²) W_hᵀ ≈ 0.5 I")
 def _vanishing(answer):
     return close(answer, 0.5**10, atol=1e-6, rtol=1e-3)
 
 
-@register("04.3", hint="with z = 1 the step is h_t = h_{t-1}: what is its Jacobian?")
+@register("05.3", hint="with z = 1 the step is h_t = h_{t-1}: what is its Jacobian?")
 def _highway(answer):
     return close(answer, 1.0, atol=1e-3)
 
 
 # --------------------------------------------------------------------------------------------
-# 05 — the Transformer
+# 06 — the Transformer
 
 
-@register("05.1", hint="scores[t, s] = (s - t) * ln 2, then mask the future with -inf and take a softmax over each row")
+@register("06.1", hint="scores[t, s] = (s - t) * ln 2, then mask the future with -inf and take a softmax over each row")
 def _fading_weights(answer):
     t = torch.arange(5, dtype=torch.float64)
     w = torch.tril(0.5 ** (t[:, None] - t[None, :]))
     return close(answer, w / w.sum(1, keepdim=True))
 
 
-@register("05.2", hint="a Linear(a, b) holds a·b + b numbers and a LayerNorm(C) holds 2C; the MLP alone is 8C² + 5C")
+@register("06.2", hint="a Linear(a, b) holds a·b + b numbers and a LayerNorm(C) holds 2C; the MLP alone is 8C² + 5C")
 def _block_params(answer, *, block):
     return close(answer, sum(p.numel() for p in block.parameters()))
 
 
-@register("05.3", hint="sort descending, cumsum, keep while the sum *before* a character is still below p, renormalise")
+@register("06.3", hint="sort descending, cumsum, keep while the sum *before* a character is still below p, renormalise")
 def _top_p(answer, *, probs):
     probs = probs.detach().cpu()
     order = probs.argsort(descending=True)

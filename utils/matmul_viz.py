@@ -1,7 +1,7 @@
 """A picture of a matrix product: which row and which column make which output cell.
 
 Introduced in ``02_bigram_neural`` (one neuron, then 27 neurons, fed one-hot rows) and reused by
-``05_transformer`` (averaging the past with a lower-triangular matrix).
+``06_transformer`` (averaging the past with a lower-triangular matrix).
 
 :func:`show_matmul` returns a :class:`MatmulDiagram`. Jupyter displays it through ``_repr_html_``:
 a self-contained HTML fragment made of one ``<img>`` whose source is an inline SVG drawing

@@ -1,6 +1,6 @@
 """Packing several words into each row, so that a Transformer computes on characters, not padding.
 
-Introduced in ``05_transformer``, which writes the packing, the positions and the block-diagonal
+Introduced in ``06_transformer``, which writes the packing, the positions and the block-diagonal
 causal mask out by hand before using these helpers.
 
 A padded batch (:func:`utils.data.padded_sequences`) stores each word in its own row,

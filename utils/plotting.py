@@ -17,7 +17,7 @@ def plot_loss(
 ) -> plt.Axes:
     """Training loss averaged over blocks of ``window`` steps, with the dev losses as markers.
 
-    Introduced in ``03_mlp`` (the smoothed loss curve); reused by 04 and 05.
+    Introduced in ``03_mlp`` (the smoothed loss curve); reused by 04–06.
     """
     if isinstance(histories, History):
         histories = {"model": histories}
@@ -55,7 +55,7 @@ def plot_attention(
     ``tokens`` labels the query rows and, unless ``key_tokens`` is given, the key columns too (self-
     attention). Entries that are exactly zero above the diagonal (the causal mask) are left blank, so
     the lower-triangular structure stays visible; ``annotate=True`` prints each weight in its cell.
-    Introduced in ``05_transformer``.
+    Introduced in ``06_transformer``.
     """
     import numpy as np
 

@@ -3,7 +3,7 @@
 Introduced in ``01_bigram_counting``. :func:`publish` shows the table (model, parameters, training
 seconds, dev and test loss) as Markdown and carries the same rows as JSON under
 :data:`MIME_TYPE` in the same output; :func:`read_results` reads them back from an executed
-notebook. ``make results`` (the README's table), ``make bench`` and notebook 05's final comparison
+notebook. ``make results`` (the README's table), ``make bench`` and notebook 06's final comparison
 all read the figures this way instead of copying them by hand.
 """
 
@@ -94,7 +94,7 @@ def read_course_results(paths: Iterable[str | Path]) -> list[dict]:
 
     A model that a later notebook shows again (notebook 03 repeats the bigram rows of 01 and 02) is
     kept from the notebook that introduced it. Missing notebooks contribute nothing. Used by the
-    course's final table in ``05_transformer`` and by ``make results``.
+    course's final table in ``06_transformer`` and by ``make results``.
     """
     rows: list[dict] = []
     seen: set[str] = set()

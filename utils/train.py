@@ -1,4 +1,4 @@
-"""The training loop, packaged once ``03_mlp`` has written it out by hand; reused by 04 and 05.
+"""The training loop, packaged once ``03_mlp`` has written it out by hand; reused by 04–06.
 
 One loop for every model of the course: a model maps a batch of inputs ``X`` to logits, either
 ``(B, V)`` for one next character (the MLP) or ``(B, T, V)`` for every position of a sequence
@@ -111,7 +111,7 @@ def train(
     ``dev=(X_dev, Y_dev)`` the whole dev split is evaluated every ``eval_every`` steps and at the
     end. Pass an existing ``history`` to continue it: steps (for ``lr_schedule`` and ``eval_every``)
     count on from where it stopped. A progress bar shows the running loss. ``batch_fn(xb, yb)``, if
-    given, rearranges each drawn batch before the model sees it (``05_transformer`` packs the words
+    given, rearranges each drawn batch before the model sees it (``06_transformer`` packs the words
     into fewer rows with :class:`utils.packing.PackRows`); the batches drawn are the same either way.
     """
     _check_cpu(generator)

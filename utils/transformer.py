@@ -1,6 +1,6 @@
-"""The GPT-style decoder of ``05_transformer`` and its training recipe, for scripts that retrain it.
+"""The GPT-style decoder of ``06_transformer`` and its training recipe, for scripts that retrain it.
 
-``05_transformer`` writes every piece out by hand (attention, heads, blocks, the model, the schedule)
+``06_transformer`` writes every piece out by hand (attention, heads, blocks, the model, the schedule)
 and checks that this module computes the same logits from the same initialisation; the sweep that
 chose the notebook's recipe (``scripts/sweep_transformer.py``) and ``make bench``
 (``scripts/bench_transformer.py``) train the model from here, so they train exactly the notebook's
@@ -128,7 +128,7 @@ def warmup_cosine(peak: float, warmup: int, total: int, floor: float) -> Callabl
     return lr
 
 
-#: The fields of a recipe (``05_transformer`` reads the chosen one from ``transformer_sweep.json``).
+#: The fields of a recipe (``06_transformer`` reads the chosen one from ``transformer_sweep.json``).
 RECIPE_KEYS = ("n_embd", "n_head", "n_layer", "dropout", "lr", "steps", "batch", "warmup", "floor",
                "weight_decay", "row_len")
 
@@ -156,7 +156,7 @@ def train_recipe(
     device: torch.device | str | None = None,
     progress: bool = True,
 ) -> tuple[GPT, History]:
-    """Build, initialise and train a GPT with ``recipe`` as ``05_transformer`` does.
+    """Build, initialise and train a GPT with ``recipe`` as ``06_transformer`` does.
 
     The weights are drawn from a generator seeded with ``seed``, the batches from a second one seeded
     the same way, and dropout's masks from PyTorch's global generator, seeded with ``seed`` just

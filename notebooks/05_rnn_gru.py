@@ -7,7 +7,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 04 — Recurrent networks: a vanilla RNN and a GRU
+# # 05 — Recurrent networks: a vanilla RNN and a GRU
 #
 # The MLP of notebook 03 predicts the next character from a fixed window of the three before it.
 # Everything earlier in the name is invisible to it, and widening the window means a wider, more
@@ -32,7 +32,7 @@
 # `utils.train.train` packages, train/dev/test) and [02 — the neural bigram](02_bigram_neural.ipynb)
 # (logits, softmax, cross-entropy).
 #
-# **Previous**: [03 — the MLP](03_mlp.ipynb) · **Next**: [05 — the Transformer](05_transformer.ipynb),
+# **Previous**: [04 — training deeper networks](04_training_dynamics.ipynb) · **Next**: [06 — the Transformer](06_transformer.ipynb),
 # which replaces the step-by-step recurrence with attention over the whole prefix at once.
 
 # %%
@@ -913,7 +913,7 @@ rows = [
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-publish("04_rnn_gru", rows)
+publish("05_rnn_gru", rows)
 
 # %%
 assert [r["model"] for r in rows] == ["RNN (E=64, H=128)", "GRU (E=64, H=128)", "LSTM (E=64, H=128)"]
@@ -931,14 +931,14 @@ print("published:", ", ".join(r["model"] for r in rows))
 
 # %% tags=["exercise"]
 answer = ...  # your code here, using Y_dev and IGNORE_INDEX
-check("04.1", answer, dev_words=dev_words)
+check("05.1", answer, dev_words=dev_words)
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
 answer = int((Y_dev != IGNORE_INDEX).sum())
 print(f"{answer:,} real targets: one per character of each dev name, plus one end token per name")
 assert answer == sum(len(w) + 1 for w in dev_words)
-assert check("04.1", answer, dev_words=dev_words)
+assert check("05.1", answer, dev_words=dev_words)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 — a vanishing gradient by hand.** Take a vanilla RNN cell with $W_x = 0$, $b = 0$ and
@@ -949,7 +949,7 @@ assert check("04.1", answer, dev_words=dev_words)
 
 # %% tags=["exercise"]
 answer = ...  # a float
-check("04.2", answer)
+check("05.2", answer)
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: the Jacobian of one step is diag(1 - h_t²) · 0.5 I ≈ 0.5 I, so ten steps give 0.5¹⁰ ≈ 0.001.
@@ -965,7 +965,7 @@ for _ in range(10):
 h.sum().backward()
 answer = h0.grad[0, 0].item()
 print(f"gradient reaching h_0: {answer:.3e}  (0.5^10 = {0.5**10:.3e})")
-assert check("04.2", answer)
+assert check("05.2", answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 — the GRU's highway.** Now take the GRU cell and force its update gate shut on "keep":
@@ -975,7 +975,7 @@ assert check("04.2", answer)
 
 # %% tags=["exercise"]
 answer = ...  # a float
-check("04.3", answer)
+check("05.3", answer)
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: with z ≈ 1, h_t = h_{t-1} exactly enough that the Jacobian is the identity: the gradient
@@ -992,7 +992,7 @@ for _ in range(10):
 h.sum().backward()
 answer = h0.grad[0, 0].item()
 print(f"gradient reaching h_0 through ten GRU steps with z ≈ 1: {answer:.6f}")
-assert check("04.3", answer)
+assert check("05.3", answer)
 # The vanilla cell has no such path: every step multiplies the gradient by W_hᵀ and the tanh
 # slope. A gated cell can choose, unit by unit and step by step, to be the identity — which is what
 # "long short-term memory" means. Real GRUs use this selectively: the update gate opens to take in a

@@ -7,9 +7,9 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 05 — Attention and the Transformer
+# # 06 — Attention and the Transformer
 #
-# A recurrent network ([04 — RNN and GRU](04_rnn_gru.ipynb)) squeezes everything it has read into one
+# A recurrent network ([05 — RNN and GRU](05_rnn_gru.ipynb)) squeezes everything it has read into one
 # hidden vector and passes it along, one character at a time. This notebook takes the other road:
 # every position looks back at **all** earlier positions at once and decides, from their contents,
 # how much of each to take. That one operation, *self-attention*, stacked with a small MLP,
@@ -31,13 +31,13 @@
 #    split by a sweep you can rerun (`make sweep-transformer`).
 # 6. Attention maps of a few names, samples at several temperatures and with top-k, and how many of
 #    them are new names.
-# 7. **The course's final table**: every model of notebooks 01–05 on the same split.
+# 7. **The course's final table**: every model of notebooks 01–06 on the same split.
 #
 # **What you need**: the padded sequences with masked targets and the training loop of
-# [04 — RNN and GRU](04_rnn_gru.ipynb); embeddings and minibatch training from [03 — MLP](03_mlp.ipynb);
+# [05 — RNN and GRU](05_rnn_gru.ipynb); embeddings and minibatch training from [03 — MLP](03_mlp.ipynb);
 # matrix products as "rows times columns" from [02 — neural bigram](02_bigram_neural.ipynb).
 #
-# Previous: [04 — RNN and GRU](04_rnn_gru.ipynb). This is the last notebook of the course; it ends with
+# Previous: [05 — RNN and GRU](05_rnn_gru.ipynb). This is the last notebook of the course; it ends with
 # the table that compares every model.
 
 # %%
@@ -70,7 +70,7 @@ print("device:", device)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The data, as whole words
 #
-# As in notebook 04, each name is one row: the input starts with the boundary token `.` and the
+# As in notebook 05, each name is one row: the input starts with the boundary token `.` and the
 # target is the input shifted by one, ending with `.`; positions past the end hold `-1`, which the
 # loss skips. All three splits are padded to the longest name of the whole file, so every row has
 # the same length `T`: this is the model's **block size**, the most positions it ever sees.
@@ -408,7 +408,7 @@ assert torch.allclose(out_then_shuffle, shuffle_then_out, atol=1e-6)
 # ### Residual connections and layer norm
 # Each sub-layer computes a *change* that is added to its input, `x = x + f(x)`, instead of replacing
 # it. The sum is a highway for the gradient (the derivative of `x + f(x)` is `1 + f'(x)`, so it never
-# fades through depth, the problem notebook 04 met in recurrent networks), and at initialisation,
+# fades through depth, the problem notebook 05 met in recurrent networks), and at initialisation,
 # with small weights, every block is close to the identity, so a deep stack starts out as a shallow
 # one. **Layer norm** (Ba et al., 2016) rescales each position's vector to mean 0 and variance 1
 # (then applies a learned gain and bias) before each sub-layer, which keeps the scale of the
@@ -1038,10 +1038,10 @@ assert gpt_test <= 1.97, gpt_test
 print("Transformer test loss ≤ 1.97")
 
 # %%
-earlier = ["01_bigram_counting", "02_bigram_neural", "03_mlp", "04_rnn_gru"]
+earlier = ["01_bigram_counting", "02_bigram_neural", "03_mlp", "04_training_dynamics", "05_rnn_gru"]
 course_rows = read_course_results(utils.REPO_ROOT / "notebooks" / f"{nb}.ipynb" for nb in earlier)  # each model once
 missing = [nb for nb in earlier if not any(r["notebook"] == nb for r in course_rows)]
-course_rows += [dict(r, notebook="05_transformer") for r in our_rows]
+course_rows += [dict(r, notebook="06_transformer") for r in our_rows]
 print("notebooks read:", [nb for nb in earlier if nb not in missing], "| missing:", missing)
 
 # %%
@@ -1090,7 +1090,7 @@ plt.show()
 # %%
 best = min((r for r in course_rows if r.get("test") is not None), key=lambda r: r["test"])
 print("lowest test loss of the course:", best["model"])
-assert best["notebook"] == "05_transformer" and best["model"].startswith("Transformer"), best
+assert best["notebook"] == "06_transformer" and best["model"].startswith("Transformer"), best
 best_test = lambda nb: min(r["test"] for r in course_rows if r["notebook"] == nb and r.get("test") is not None)
 if not missing:  # the bag of words sits between the bigram and the MLP
     assert best_test("01_bigram_counting") > bow_test > best_test("03_mlp"), (bow_test, best_test("03_mlp"))
@@ -1148,7 +1148,7 @@ print("Transformer: dev and test under 1.97; bag of words, to two decimals: dev 
 
 # %% tags=["exercise"]
 answer = ...  # a (5, 5) tensor
-check("05.1", answer)
+check("06.1", answer)
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: exp((s - t) ln 2) = 0.5 ** (t - s), and the softmax divides each row by its sum.
@@ -1157,7 +1157,7 @@ fading_scores = (t_idx[None, :] - t_idx[:, None]) * math.log(2)  # (5, 5): score
 fading_scores = fading_scores.masked_fill(torch.triu(torch.ones(5, 5, dtype=torch.bool), diagonal=1), float("-inf"))
 answer = torch.softmax(fading_scores, dim=-1)
 print(answer.numpy().round(3))
-assert check("05.1", answer)
+assert check("06.1", answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2 — counting a block.** How many parameters does one `Block` of our trained model
@@ -1167,7 +1167,7 @@ assert check("05.1", answer)
 
 # %% tags=["exercise"]
 answer = ...  # an integer
-check("05.2", answer, block=model.blocks[0])
+check("06.2", answer, block=model.blocks[0])
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: with C = 64, per block:
@@ -1181,7 +1181,7 @@ C_ = config["n_embd"]
 answer = 12 * C_**2 + 13 * C_
 print(f"{answer:,} parameters per block")
 assert answer == sum(p.numel() for p in model.blocks[0].parameters())
-assert check("05.2", answer, block=model.blocks[0])
+assert check("06.2", answer, block=model.blocks[0])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 — top-p sampling.** Top-k keeps a fixed number of characters. *Nucleus* (top-p)
@@ -1192,7 +1192,7 @@ assert check("05.2", answer, block=model.blocks[0])
 # %% tags=["exercise"]
 first_letters = torch.softmax(next_logits(torch.tensor([[0]], device=device)).cpu()[0], dim=-1)  # (V,)
 answer = ...  # a function top_p(probs, p) -> probs
-check("05.3", answer, probs=first_letters)
+check("06.3", answer, probs=first_letters)
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: a character is kept when the mass of the more likely characters is still below p.
@@ -1206,7 +1206,7 @@ def top_p(probs, p):
 
 
 answer = top_p
-assert check("05.3", answer, probs=first_letters)
+assert check("06.3", answer, probs=first_letters)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Results
@@ -1216,4 +1216,4 @@ assert check("05.3", answer, probs=first_letters)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-publish("05_transformer", our_rows)
+publish("06_transformer", our_rows)
