@@ -36,7 +36,7 @@ TINY = {
     "bow": ["--n-embd", "8", "--n-hidden", "16"],
     "transformer": ["--n-embd", "16", "--n-head", "2", "--n-layer", "1"],
 }
-STEPS = ["--steps", "12", "--batch-size", "8", "--eval-every", "4", "--quiet"]
+STEPS = ["--steps", "12", "--batch-size", "8", "--eval-every", "4", "--quiet"]  # ignored by the bigram
 
 
 def run_cli(*args, timeout=120):
@@ -65,7 +65,8 @@ def runs(names, tmp_path_factory) -> dict[str, Path]:
     r = run_cli("train", "-i", names, "--type", "transformer", "-o", root / "transformer", *STEPS, *TINY["transformer"])
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     assert "transformer: dev" in r.stdout
-    for t in TYPES[:-1]:
+    assert cli("train", "-i", names, "--type", "bigram", "-o", root / "bigram") == 0  # counts: no options needed
+    for t in TYPES[1:-1]:
         assert cli("train", "-i", names, "--type", t, "-o", root / t, *STEPS, *TINY[t]) == 0
     return {t: root / t for t in TYPES}
 
@@ -263,3 +264,20 @@ def test_unusable_checkpoints(damage, runs, tmp_path, capsys):
     for argv in (["sample", run], ["evaluate", run], ["train", "-o", run, "--resume"]):
         assert expected in one_error_line(capsys, argv)
     assert digest(run) == before
+
+
+# ----------------------------------------------------------------------------------- make reproduce
+
+
+def test_reproduce_compares_every_type_with_a_published_figure(names, tmp_path, monkeypatch, capsys):
+    from _support import load_script
+
+    reproduce = load_script("reproduce")
+    figures = reproduce.published()
+    assert set(figures) == set(TYPES)  # every type has its notebook's row
+    assert figures["transformer"]["notebook"] == "05_transformer" and figures["mlp"]["notebook"] == "03_mlp"
+    # The bigram counts in no time: run the real command on the fixture list against a planted figure.
+    run = tmp_path / "out"
+    monkeypatch.setattr(reproduce, "published", lambda: {"bigram": {"dev": 9.0, "test": 9.0}})
+    assert reproduce.main(["--types", "bigram", "-i", str(names), "--out", str(run), "--append", str(tmp_path / "b.md")]) == 1
+    assert "| bigram |" in (tmp_path / "b.md").read_text() and "NO" in capsys.readouterr().out

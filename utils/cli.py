@@ -228,9 +228,9 @@ def _recipe_from_args(args, base: Recipe) -> Recipe:
     if args.seed is not None:
         changes["seed"] = args.seed
     r = base.replace(**changes)
-    positive = {"steps": r.steps, "batch": r.batch, "eval_every": r.eval_every}
-    if r.type != "bigram":
-        positive |= {"n_embd": r.n_embd}
+    positive = {}
+    if r.type != "bigram":  # the bigram counts: no steps, batches or widths
+        positive = {"steps": r.steps, "batch": r.batch, "eval_every": r.eval_every, "n_embd": r.n_embd}
     if r.type == "mlp":
         positive |= {"block_size": r.block_size}
     for name, value in positive.items():
