@@ -589,9 +589,10 @@ def main(argv: list[str] | None = None) -> int:
         args = make_parser().parse_args(argv)
         return args.func(args)
     except (UsageError, DataError) as err:
-        msg = str(err).rstrip(".")
-        if isinstance(err, DataError) and ";" not in msg:
-            msg += "; fix the file and run the command again"
+        msg = " ".join(str(err).split()).rstrip(".")
+        if isinstance(err, DataError) and ";" not in msg:  # "What is wrong. What to do." -> one line
+            what, _, todo = msg.partition(". ")
+            msg = f"{what}; {todo[:1].lower() + todo[1:]}" if todo else f"{what}; fix the file and run the command again"
         print(f"{PROG}: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
