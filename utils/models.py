@@ -6,19 +6,14 @@ up to and including that position. A sequence starts with the boundary token 0, 
 :func:`utils.data.padded_sequences` do. The ``sequentia`` command (:mod:`utils.cli`) trains each of
 them with its recipe (:mod:`utils.recipes`).
 
-=============================  =====================  ===================================================
-class                          taught in              weights
-=============================  =====================  ===================================================
-:class:`Bigram`                ``01``, ``02``         a ``(V, V)`` logit table: log of smoothed counts (01)
-                                                      or the trained ``W`` (02)
-:class:`MLP`                   ``03_mlp``             Bengio et al. (2003) on the last ``block_size`` tokens
-:class:`RecurrentLM` +         ``04_rnn_gru``         an embedding, a recurrent cell, a read-out
-:class:`RNNCell` /
-:class:`GRUCell` /
-:class:`LSTMCell`
-:class:`BagOfWords`            ``05_transformer``     a causal average of embeddings
-:class:`~utils.transformer.GPT`  ``05_transformer``   a GPT-style decoder (code in :mod:`utils.transformer`)
-=============================  =====================  ===================================================
+- :class:`Bigram`: ``01_bigram_counting`` (log of the smoothed counts) and ``02_bigram_neural``
+  (the trained ``W``), a ``(V, V)`` logit table;
+- :class:`MLP`: ``03_mlp``, Bengio et al. (2003) on the last ``block_size`` tokens;
+- :class:`RecurrentLM` with :class:`RNNCell`, :class:`GRUCell` or :class:`LSTMCell`
+  (:func:`recurrent_lm`): ``04_rnn_gru``;
+- :class:`BagOfWords`: ``05_transformer``'s baseline, a causal average of embeddings;
+- :class:`~utils.transformer.GPT`: ``05_transformer``'s decoder (its code lives in
+  :mod:`utils.transformer`, re-exported here).
 
 Built with a CPU ``generator``, each class draws its parameters exactly as its notebook does (same
 order, same distributions), so the same seed gives the same initial weights; built without one, the

@@ -4,16 +4,11 @@ The notebooks read their final model's settings from here, and ``sequentia train
 trains with them, so the command on ``data/names.txt`` reproduces each notebook's dev and test
 figures (same split, seed, steps and schedule). ``make reproduce`` checks that.
 
-========================  ====================  =================================================
-``--type``                notebook              where the settings were chosen
-========================  ====================  =================================================
-``bigram``                ``01_bigram_counting``  α among 0 … 100, on dev
-``mlp``                   ``03_mlp``            sizes by a dev study, lr by the learning-rate finder
-``rnn`` / ``gru`` /       ``04_rnn_gru``        one recipe for the three cells
-``lstm``
-``bow``                   ``05_transformer``    the bag-of-words baseline
-``transformer``           ``05_transformer``    ``notebooks/transformer_sweep.json``'s chosen run
-========================  ====================  =================================================
+- ``bigram``: ``01_bigram_counting``, α chosen on dev among 0 … 100 (it trains by counting);
+- ``mlp``: ``03_mlp``'s final model (sizes from a dev study, lr from the learning-rate finder);
+- ``rnn``, ``gru``, ``lstm``: ``04_rnn_gru``'s one recipe for the three cells;
+- ``bow``: ``05_transformer``'s bag-of-words baseline;
+- ``transformer``: ``05_transformer``, the run ``notebooks/transformer_sweep.json`` chose on dev.
 
 A recipe's learning rate follows :func:`utils.train.warmup_cosine` (``schedule="cosine"``), or, for
 the bag of words, ``lr`` for the first half of the steps and ``lr · floor`` after
