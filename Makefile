@@ -19,7 +19,7 @@ JOBS ?= 2
 reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
 XDIST = $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS) --dist loadfile)
 
-.PHONY: help setup data course test lint unit nbval pairing sync annotate lab bench run results site-check \
+.PHONY: help setup data course test lint unit nbval pairing sync annotate lab bench reproduce run results site-check \
         chromium slides handouts portable twice
 
 help:
@@ -34,6 +34,7 @@ help:
 	@echo "make bench    run every notebook in a fresh kernel; table in _build/bench.md"
 	@echo "make bench-transformer  notebook 06's training throughput, padded vs packed rows"
 	@echo "make sweep-transformer  the dev-only sweep behind notebook 06's recipe (notebooks/transformer_sweep.json)"
+	@echo "make reproduce [TYPES=\"mlp transformer\"]  the sequentia command on names.txt against the notebooks' dev/test figures"
 	@echo "make results  regenerate the README's results table from the stored notebooks"
 	@echo "make site-check  open the HTML course and a deck in headless Chromium, offline (screenshots in _build/site-check/)"
 	@echo "make run NB=notebooks/NN_name.ipynb    execute one notebook in place (authoring)"
@@ -148,6 +149,15 @@ handouts: $(STAMP)
 bench: $(STAMP) data
 	$(PY) scripts/run_notebooks.py --out _build/bench --bench _build/bench.md $(NOTEBOOKS)
 	$(PY) scripts/bench_transformer.py --append _build/bench.md
+	$(PY) scripts/reproduce.py --types transformer --append _build/bench.md
+
+# The `sequentia` command (utils/cli.py) trains each type on data/names.txt with its recipe, single-threaded,
+# into _build/reproduce/TYPE/, and must give the dev and test figures the stored notebooks published
+# (within 0.003); a Markdown table with steps, seconds and characters per second. TYPES="mlp transformer"
+# runs only those (all seven take about as long as notebooks 01-05).
+TYPES ?=
+reproduce: $(STAMP) data
+	$(PY) scripts/reproduce.py $(if $(TYPES),--types $(TYPES))
 
 # Notebook 06's Transformer: its training throughput, padded against packed rows (appended to
 # _build/bench.md), and the dev-only sweep that chose its recipe (rewrites notebooks/transformer_sweep.json,

@@ -726,6 +726,19 @@ publish(
 assert W_best.numel() == 729 and 2.44 < dev_nn < 2.47 and 2.44 < test_nn < 2.47
 print(f"published: dev {dev_nn:.4f}, test {test_nn:.4f}, 729 parameters")
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The trained `W` fits the packaged bigram class, `utils.models.Bigram`, whose logits are row `x` of
+# its table — the one-hot product without the zeros:
+
+# %%
+from utils.models import Bigram
+
+packaged = Bigram(V)
+packaged.load_state_dict({"W": W_best.detach().cpu()})
+xs_dev = Xdev[:1000]
+assert torch.equal(packaged(xs_dev[None])[0], F.one_hot(xs_dev, V).float() @ W_best.detach().cpu())
+print("utils.models.Bigram with the trained W: the same logits as one_hot(x) @ W, exactly")
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #

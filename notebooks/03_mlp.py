@@ -49,10 +49,12 @@ import utils
 from utils.data import Vocab, context_windows, load_words, split_words
 from utils.device import get_device, make_generator
 from utils.exercises import check
+from utils.models import n_params  # sum(p.numel() for p in model.parameters())
 from utils.plotting import plot_embedding_2d, plot_loss
+from utils.recipes import RECIPES
 from utils.results import markdown_table, publish, read_results
 from utils.sampling import sample
-from utils.train import evaluate, train
+from utils.train import evaluate, train, warmup_cosine
 
 # One CPU thread, as in every notebook: the same digits on every run (see notebook 00), and our
 # matrices are small (a few hundred columns at most), so a second thread would mostly add overhead.
@@ -656,10 +658,6 @@ class MLP(torch.nn.Module):
         return h @ self.W2 + self.b2
 
 
-def n_params(model):
-    return sum(p.numel() for p in model.parameters())
-
-
 model = MLP(V, block_size, 2, 100, generator=make_generator()).to(device)
 print(model.W1.shape, model.W2.shape, f"{n_params(model):,} parameters")
 
@@ -732,6 +730,8 @@ def cosine_decay(step, lr, total):
 print(" · ".join(f"step {t:>4}: {cosine_decay(t, 0.4, 4000):.3f}" for t in (0, 1000, 2000, 3000, 4000)))
 assert cosine_decay(0, 0.4, 4000) == 0.4 and abs(cosine_decay(4000, 0.4, 4000) - 0.02) < 1e-12
 assert abs(cosine_decay(2000, 0.4, 4000) - 0.21) < 1e-12  # halfway: the mean of 0.4 and 0.02
+# the packaged schedule that the final model's recipe uses (utils.train.warmup_cosine, no warmup) is this curve
+assert all(abs(cosine_decay(t, 0.4, 4000) - warmup_cosine(0.4, 0, 4000, 0.05)(t)) < 1e-12 for t in range(4001))
 
 # %%
 Xsmall, Ysmall = context_windows(train_words[:1000], vocab, block_size)  # (≈7,000, 3)
@@ -838,6 +838,7 @@ print(f"lowest smoothed loss near lr = {lr_final}")
 
 # %%
 assert 0.1 <= lr_final <= 1.0, lr_final
+assert lr_final == RECIPES["mlp"].lr  # the final model's recipe (utils/recipes.py) holds this choice
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # We decay from that rate with the **cosine schedule** of section 11 (from the peak down to 5% of
@@ -846,17 +847,18 @@ assert 0.1 <= lr_final <= 1.0, lr_final
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-final_steps = 20_000
-cosine = lambda step: lr_final * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / final_steps)))
-final = MLP(V, block_size, 12, 300, generator=make_generator()).to(device)  # a fresh start
+recipe = RECIPES["mlp"]  # k = 3, d = 12, H = 300, 20,000 steps of 256, cosine from lr_final down to 5%
+final_steps = recipe.steps
+cosine = recipe.lr_schedule()  # lr_final · (0.05 + 0.95 · ½(1 + cos(π · step / final_steps)))
+final = MLP(V, recipe.block_size, recipe.n_embd, recipe.n_hidden, generator=make_generator()).to(device)  # a fresh start
 print(f"{n_params(final):,} parameters · lr {cosine(0):.3f} → {cosine(final_steps // 2):.3f} → {cosine(final_steps - 1):.3f}")
 print(f"{final_steps * 256 / len(Xtr):.0f} passes over the training set")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 hist_final = train(final, Xtr, Ytr, optimizer=torch.optim.SGD(final.parameters(), lr=lr_final), steps=final_steps,
-                   generator=make_generator(), batch_size=256, lr_schedule=cosine, dev=(Xdev, Ydev),
-                   eval_every=2000, device=device)
+                   generator=make_generator(), batch_size=recipe.batch, lr_schedule=cosine, dev=(Xdev, Ydev),
+                   eval_every=recipe.eval_every, device=device)
 train_final = evaluate(final, Xtr, Ytr, device=device)
 dev_final = hist_final.dev_loss[-1]
 print(f"training took {hist_final.seconds:.1f} s · train {train_final:.4f} · dev {dev_final:.4f}")
@@ -882,6 +884,26 @@ print(f"final model: dev {dev_final:.4f} · test {test_final:.4f}")
 
 # %%
 assert test_final <= 2.15 and abs(test_final - dev_final) < 0.05
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The final model is packaged as `utils.models.MLP` (the command `sequentia train --type mlp` trains
+# it with this recipe). Built from the course's seed it draws the same initial weights as our class,
+# and loaded with our trained weights it computes the same logits, on windows and along whole words:
+
+# %%
+import utils.models
+
+fresh = utils.models.MLP(V, block_size, 12, 300, generator=make_generator())
+ours = MLP(V, block_size, 12, 300, generator=make_generator())
+assert all(torch.equal(a, b.cpu()) for a, b in zip(fresh.state_dict().values(), ours.state_dict().values(), strict=True))
+packaged = utils.models.MLP(V, block_size, 12, 300)
+packaged.load_state_dict({k: v.cpu() for k, v in final.state_dict().items()})
+with torch.no_grad():
+    assert torch.equal(packaged.window_logits(Xdev), final.cpu()(Xdev))  # (22655, 27)
+    rows = torch.tensor([[0, *vocab.encode("emma")]])  # (1, 5): the packaged model reads whole words too
+    assert torch.allclose(packaged(rows)[0], final(context_windows(["emma"], vocab, block_size)[0]), atol=1e-6)
+final.to(device)
+print("utils.models.MLP: the same initial weights from the same seed, and the same logits from our trained weights")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 14. Sampling

@@ -49,7 +49,9 @@ from utils import REPO_ROOT
 from utils.data import IGNORE_INDEX, Vocab, load_words, padded_sequences, split_words
 from utils.device import get_device, make_generator
 from utils.exercises import check
+from utils.models import n_params
 from utils.plotting import plot_loss
+from utils.recipes import RECIPES
 from utils.results import markdown_table, publish, read_results
 from utils.sampling import sample
 from utils.train import evaluate, lm_loss, train
@@ -415,10 +417,6 @@ def make_lstm():
     return RecurrentLM(LSTMCell(E, H, g), V, E, H, g, state_size=2 * H).to(device)
 
 
-def n_params(model):
-    return sum(p.numel() for p in model.parameters())
-
-
 models = {"RNN": make_rnn(), "GRU": make_gru(), "LSTM": make_lstm()}
 for name, model in models.items():
     print(f"{name:4s}: {n_params(model):7,} parameters, of which the cell {n_params(model.cell):7,}")
@@ -659,19 +657,18 @@ assert abs(clipped / c - 1) < 1e-4 and same
 # split is read once, in section 7.
 
 # %%
-batch_size, steps = 256, 800
-lr_max, lr_min = 1e-2, 1e-3
-
-
-def cosine_lr(step):
-    return lr_min + 0.5 * (lr_max - lr_min) * (1 + math.cos(math.pi * step / steps))
+recipe = RECIPES["rnn"]  # the recipe above, in utils/recipes.py (the same for "gru" and "lstm")
+assert (recipe.n_embd, recipe.n_hidden) == (E, H)
+batch_size, steps = recipe.batch, recipe.steps  # 256, 800
+lr_max, lr_min = recipe.lr, recipe.lr * recipe.floor  # 0.01, 0.001
+cosine_lr = recipe.lr_schedule()  # lr_min + ½ (lr_max − lr_min)(1 + cos(π · step / steps)): utils.train.warmup_cosine
 
 
 def fit(model):
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr_max, weight_decay=0.01)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr_max, weight_decay=recipe.weight_decay)  # 0.01
     return train(model, X_train, Y_train, optimizer=optimizer, steps=steps, generator=make_generator(),
-                 batch_size=batch_size, lr_schedule=cosine_lr, dev=(X_dev, Y_dev), eval_every=200,
-                 grad_clip=1.0, device=device)
+                 batch_size=batch_size, lr_schedule=cosine_lr, dev=(X_dev, Y_dev), eval_every=recipe.eval_every,
+                 grad_clip=recipe.grad_clip, device=device)
 
 
 print(f"learning rate: {cosine_lr(0):.4f} at step 0, {cosine_lr(steps // 2):.4f} halfway, {cosine_lr(steps):.4f} at the end")
@@ -858,11 +855,29 @@ for name, (d, t) in summary.items():
     assert abs(dev_loss[name] - d) < 0.01 and abs(test_loss[name] - t) < 0.01, (name, dev_loss[name], test_loss[name])
 print("to two decimals, dev / test:", " · ".join(f"{n} {d:.2f} / {t:.2f}" for n, (d, t) in summary.items()))
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The three models are packaged as `utils.models.recurrent_lm("rnn" | "gru" | "lstm", ...)` (what
+# `sequentia train --type gru` trains, with the recipe above). From the course's seed they draw the
+# same initial weights as ours, and loaded with our trained weights they compute the same logits:
+
+# %%
+import utils.models
+
+makers = {"RNN": make_rnn, "GRU": make_gru, "LSTM": make_lstm}
+for name, model in models.items():
+    fresh, ours = utils.models.recurrent_lm(name.lower(), V, E, H, make_generator()), makers[name]()
+    assert all(torch.equal(a, b.cpu()) for a, b in zip(fresh.state_dict().values(), ours.state_dict().values(), strict=True))
+    packaged = utils.models.recurrent_lm(name.lower(), V, E, H).to(device)
+    packaged.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        assert torch.equal(packaged(X_dev[:512].to(device)), model(X_dev[:512].to(device)))  # (512, 16, 27)
+print("utils.models.recurrent_lm: the same initial weights from the same seed, the same logits from ours (RNN, GRU, LSTM)")
+
 # %%
 # NBVAL_IGNORE_OUTPUT
 samples = {}
 for name, model in models.items():
-    samples[name] = sample(lambda ctx, m=model: m(ctx)[:, -1, :], vocab, 10, make_generator(), window=None, device=device)
+    samples[name] = sample(model, vocab, 10, make_generator(), window=None, device=device)  # reads the last position's logits
     print(f"{name:4s}: {', '.join(samples[name])}")
 known = set(words)
 print("new names (not in the data set):", {name: sum(s not in known for s in names) for name, names in samples.items()}, "of 10")

@@ -59,6 +59,7 @@ from utils.exercises import check
 from utils.matmul_viz import show_matmul
 from utils.packing import PackRows, pack_rows, segment_positions
 from utils.plotting import plot_attention, plot_loss
+from utils.recipes import RECIPES
 from utils.results import markdown_table, publish, read_course_results
 from utils.sampling import sample
 from utils.train import evaluate, lm_loss, train
@@ -202,7 +203,8 @@ class BagOfWords(nn.Module):
         return self.out(h)  # (B, T, V)
 
 
-bow = init_weights(BagOfWords(V, block_size, n_embd=32, n_hidden=128), make_generator()).to(device)
+bow_recipe = RECIPES["bow"]  # this baseline's settings, in utils/recipes.py: 32 channels, 128 hidden units
+bow = init_weights(BagOfWords(V, block_size, bow_recipe.n_embd, bow_recipe.n_hidden), make_generator()).to(device)
 bow_params = sum(p.numel() for p in bow.parameters())
 print(f"{bow_params:,} parameters; logits", tuple(bow(Xtr[:2].to(device)).shape))
 
@@ -214,12 +216,12 @@ print(f"{bow_params:,} parameters; logits", tuple(bow(Xtr[:2].to(device)).shape)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-BOW_STEPS = 3000
-bow_opt = torch.optim.AdamW(bow.parameters(), lr=3e-3, weight_decay=0.01)
+BOW_STEPS = bow_recipe.steps  # 3,000 steps of 64 names
+bow_opt = torch.optim.AdamW(bow.parameters(), lr=bow_recipe.lr, weight_decay=bow_recipe.weight_decay)
 bow_hist = train(
-    bow, Xtr, Ytr, optimizer=bow_opt, steps=BOW_STEPS, generator=make_generator(), batch_size=64,
-    lr_schedule=lambda step: 3e-3 if step < BOW_STEPS // 2 else 1e-3,
-    dev=(Xdev, Ydev), eval_every=500, device=device,
+    bow, Xtr, Ytr, optimizer=bow_opt, steps=BOW_STEPS, generator=make_generator(), batch_size=bow_recipe.batch,
+    lr_schedule=bow_recipe.lr_schedule(),  # 3e-3 for the first half, then 1e-3
+    dev=(Xdev, Ydev), eval_every=bow_recipe.eval_every, device=device,
 )
 bow_dev = evaluate(bow, Xdev, Ydev, device=device)
 print(f"bag of words: dev {bow_dev:.4f} after {BOW_STEPS} steps, {bow_hist.seconds:.1f} s")
@@ -227,6 +229,23 @@ print(f"bag of words: dev {bow_dev:.4f} after {BOW_STEPS} steps, {bow_hist.secon
 # %%
 assert bow_dev < 2.40, bow_dev
 print(f"bag of words dev loss {bow_dev:.2f}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# This baseline is packaged as `utils.models.BagOfWords` (`sequentia train --type bow`). The same
+# seed gives it the same initial weights as ours, and our trained weights the same logits:
+
+# %%
+import utils.models
+
+with torch.random.fork_rng(devices=[]):  # building nn.Linear draws from PyTorch's global generator: undo that
+    fresh = utils.models.init_weights(utils.models.BagOfWords(V, block_size, 32, 128), make_generator())
+    ours = init_weights(BagOfWords(V, block_size, 32, 128), make_generator())
+    packaged = utils.models.BagOfWords(V, block_size, 32, 128).to(device)
+assert all(torch.equal(a, b) for a, b in zip(fresh.state_dict().values(), ours.state_dict().values(), strict=True))
+packaged.load_state_dict(bow.state_dict())
+with torch.no_grad():
+    assert torch.equal(packaged(Xdev[:512].to(device)), bow(Xdev[:512].to(device)))  # (512, 16, 27)
+print("utils.models.BagOfWords: the same initial weights from the same seed, the same logits from ours")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The bag of words beats the bigram (which sees only the current character) because the average
@@ -845,6 +864,23 @@ with torch.no_grad():
     trained_packed = lm_loss(model(xp), yp).item()
 assert abs(trained_packed - trained_padded) < 1e-5, (trained_packed, trained_padded)
 print("trained model: loss on padded rows and on packed rows agree to within 1e-5")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The Transformer is packaged as `utils.models.GPT` (its code lives in `utils/transformer.py`), and
+# the recipe dev chose is `utils.recipes.RECIPES["transformer"]`, what `sequentia train --type
+# transformer` trains with. Loaded with our trained weights, the packaged model computes the same logits
+# on packed rows, and the recipe's schedule is the one we trained with:
+
+# %%
+packaged_recipe = RECIPES["transformer"]
+assert all(getattr(packaged_recipe, k) == recipe[k] for k in transformer.RECIPE_KEYS)
+assert all(packaged_recipe.lr_schedule()(s) == warmup_cosine(s) for s in range(STEPS))
+with torch.random.fork_rng(devices=[]):  # building the layers draws from PyTorch's global generator: undo that
+    packaged = utils.models.GPT(V, block_size, **config).to(device).eval()
+packaged.load_state_dict(model.state_dict())
+with torch.no_grad():
+    assert torch.allclose(packaged(xp), model(xp), atol=1e-6)  # (rows, 32, 27): packed rows of the first 128 names
+print("utils.models.GPT with our trained weights: the same logits (to 1e-6); utils.recipes holds the recipe dev chose")
 
 # %%
 plot_loss({"Transformer": history, "bag of words": bow_hist}, window=100, title="Training and dev loss")

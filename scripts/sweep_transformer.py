@@ -26,6 +26,7 @@ import torch
 from utils import REPO_ROOT
 from utils.data import Vocab, load_words, padded_sequences, split_words
 from utils.device import SEED
+from utils.models import n_params
 from utils.train import evaluate
 from utils.transformer import RECIPE_KEYS, train_recipe
 
@@ -96,7 +97,7 @@ def main() -> None:
         dev = evaluate(model, Xdev, Ydev)
         train_sub = evaluate(model, Xsub, Ysub)
         run = {"name": name, **{k: recipe[k] for k in RECIPE_KEYS},
-               "params": sum(p.numel() for p in model.parameters()),
+               "params": n_params(model),
                "dev": round(dev, 4), "train_sample": round(train_sub, 4),
                "train_seconds": round(history.seconds, 1)}
         print(f"   dev {dev:.4f}, train sample {train_sub:.4f}, {history.seconds:.1f} s "

@@ -94,8 +94,21 @@ def test_bad_sampling_arguments(kwargs, message):
 
 
 def test_wrong_logits_shape_explains_the_fix():
-    with pytest.raises(ValueError, match=r"model\(ctx\)\[:, -1, :\]"):
-        sample(lambda ctx: torch.zeros(1, ctx.shape[1], 3), VOCAB, 1, make_generator(0))
+    with pytest.raises(ValueError, match=r"shape \(1, 3\).*\(1, T, V\)"):
+        sample(lambda ctx: torch.zeros(1, 4), VOCAB, 1, make_generator(0))
+
+
+def test_a_sequence_model_samples_from_its_last_position():
+    table = torch.randn(3, 3, generator=make_generator(1))
+    by_row = sample(lambda ctx: table[ctx[:, -1]], VOCAB, 8, make_generator(0), window=None)
+    by_sequence = sample(lambda ctx: table[ctx], VOCAB, 8, make_generator(0), window=None)  # (1, T, V)
+    assert by_sequence == by_row and len(by_row) == 8
+
+
+def test_a_prefix_starts_every_word():
+    table = torch.randn(3, 3, generator=make_generator(1))
+    words = sample(lambda ctx: table[ctx], VOCAB, 5, make_generator(0), window=None, prefix="b")
+    assert all(w.startswith("b") for w in words)
 
 
 def test_bad_tables_are_rejected():

@@ -86,8 +86,13 @@ def sample(
     top_k: int | None = None,
     max_len: int = 50,
     device: torch.device | str | None = None,
+    prefix: str = "",
 ) -> list[str]:
     """Sample ``n`` words from ``next_logits``, a function from a ``(1, T)`` context to ``(1, V)`` logits.
+
+    ``next_logits`` may also be a sequence model of :mod:`utils.models`, which returns ``(1, T, V)``:
+    the last position's logits are used (``model(ctx)[:, -1, :]``), with the model in eval mode.
+    Every word starts with ``prefix`` (default none), as if the model had drawn its characters.
 
     - ``window=k``: the context is always the last ``k`` tokens, starting as ``k`` boundary
       tokens (bigram: ``k=1``; the MLP: its block size).
@@ -102,18 +107,22 @@ def sample(
     if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
         raise ValueError(f"window must be a positive integer or None, got {window!r}.")
     V = len(vocab)
+    start = vocab.encode(prefix)
+    if isinstance(next_logits, torch.nn.Module):
+        next_logits.eval()
     words = []
     for _ in range(n):
-        context = [0] * (window or 1)
-        out = []
-        while True:
+        context = [0] * (window or 1) + start
+        out = list(prefix)
+        while len(out) < max_len:
             ctx = context[-window:] if window else context[-max_context:] if max_context else context
             logits = next_logits(torch.tensor([ctx], device=device))
+            if logits.dim() == 3 and logits.shape[:1] + logits.shape[2:] == (1, V):
+                logits = logits[:, -1, :]  # a sequence model: the next character after the last position
             if logits.shape != (1, V):
                 raise ValueError(
                     f"next_logits must return logits of shape (1, {V}) for a (1, T) context, "
-                    f"got {tuple(logits.shape)}; for a model that returns (B, T, V), pass "
-                    "`lambda ctx: model(ctx)[:, -1, :]`."
+                    f"got {tuple(logits.shape)} (a model may also return (1, T, V))."
                 )
             p = probs_from_logits(logits.float(), temperature, top_k).to("cpu")[0]
             ix = torch.multinomial(p, num_samples=1, replacement=True, generator=generator).item()
@@ -121,7 +130,5 @@ def sample(
                 break
             out.append(vocab.itos[ix])
             context.append(ix)
-            if len(out) >= max_len:
-                break
         words.append("".join(out))
     return words

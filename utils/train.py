@@ -39,6 +39,23 @@ def _check_data(X: torch.Tensor, Y: torch.Tensor) -> None:
         raise ValueError(f"X and Y must hold the same, non-zero number of examples, got {X.shape[0]} and {Y.shape[0]}.")
 
 
+def warmup_cosine(peak: float, warmup: int, total: int, floor: float) -> Callable[[int], float]:
+    """The learning rate of each step: linear warmup to ``peak``, cosine decay to ``floor · peak``.
+
+    The one schedule of the course: ``03_mlp`` (no warmup, floor 0.05), ``05_rnn_gru`` (no warmup,
+    floor 0.1) and ``06_transformer`` (warmup 200, floor 0.02) use it with their recipes'
+    settings (:mod:`utils.recipes`).
+    """
+
+    def lr(step: int) -> float:
+        if step < warmup:
+            return peak * (step + 1) / warmup
+        progress = (step - warmup) / max(1, total - warmup)
+        return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    return lr
+
+
 @torch.no_grad()
 def evaluate(
     model: Callable[[torch.Tensor], torch.Tensor],
@@ -103,6 +120,7 @@ def train(
     progress: bool = True,
     history: History | None = None,
     batch_fn: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> History:
     """Minibatch gradient descent: sample a batch, forward, loss, backward, step; repeat ``steps`` times.
 
@@ -113,6 +131,8 @@ def train(
     count on from where it stopped. A progress bar shows the running loss. ``batch_fn(xb, yb)``, if
     given, rearranges each drawn batch before the model sees it (``06_transformer`` packs the words
     into fewer rows with :class:`utils.packing.PackRows`); the batches drawn are the same either way.
+    ``stop()``, if given, is asked after every completed step: when it returns True the loop ends
+    there (``sequentia train`` stops this way on Ctrl-C, then saves a checkpoint to resume from).
     """
     _check_cpu(generator)
     _check_data(X, Y)
@@ -153,7 +173,10 @@ def train(
             model.train()
             bar.set_postfix(loss=f"{value:.3f}", dev=f"{h.dev_loss[-1]:.4f}", refresh=False)
         elif (i + 1) % 100 == 0:
-            bar.set_postfix(loss=f"{value:.3f}", refresh=False)  # shown at the next refresh (mininterval)
+            shown = {"dev": f"{h.dev_loss[-1]:.4f}"} if h.dev_loss else {}  # the latest dev loss stays in view
+            bar.set_postfix(loss=f"{value:.3f}", **shown, refresh=False)  # shown at the next refresh (mininterval)
+        if stop is not None and not last and stop():
+            break
     bar.close()
     h.seconds += time.perf_counter() - t0
     return h

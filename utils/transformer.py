@@ -14,14 +14,13 @@ positions restart at every word and attention stays inside each word, so it comp
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from .packing import PackRows, segment_positions
-from .train import History, train
+from .train import History, train, warmup_cosine
 
 
 def attention(q, k, v, mask=None):
@@ -73,7 +72,8 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    """Character and position embeddings, ``n_layer`` blocks, a final layer norm, tied output layer."""
+    """``06_transformer``'s GPT: character and position embeddings, ``n_layer`` blocks, a final layer
+    norm, tied output layer. The packaged model of ``sequentia train --type transformer``."""
 
     def __init__(self, vocab_size: int, block_size: int, n_embd: int, n_head: int, n_layer: int, dropout: float = 0.0):
         super().__init__()
@@ -114,18 +114,6 @@ def init_gpt(model: GPT, generator: torch.Generator, n_layer: int) -> GPT:
         for w in (block.attn.proj.weight, block.mlp[2].weight):
             nn.init.normal_(w, mean=0.0, std=0.02 / math.sqrt(2 * n_layer), generator=generator)
     return model
-
-
-def warmup_cosine(peak: float, warmup: int, total: int, floor: float) -> Callable[[int], float]:
-    """The learning rate of each step: linear warmup to ``peak``, cosine decay to ``floor · peak``."""
-
-    def lr(step: int) -> float:
-        if step < warmup:
-            return peak * (step + 1) / warmup
-        progress = (step - warmup) / max(1, total - warmup)
-        return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
-
-    return lr
 
 
 #: The fields of a recipe (``06_transformer`` reads the chosen one from ``transformer_sweep.json``).

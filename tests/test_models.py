@@ -1,0 +1,134 @@
+"""The packaged models (utils/models.py) and recipes (utils/recipes.py).
+
+The notebooks assert that each packaged class reproduces their inline model's logits from the same
+weights; here: the shared contract (``(B, T)`` → ``(B, T, V)``, causal), the initialisations that the
+command relies on, the one schedule, and the recipes against the notebooks' own choices.
+"""
+
+import dataclasses
+import json
+import math
+
+import pytest
+import torch
+
+from utils import REPO_ROOT
+from utils.device import make_generator
+from utils.models import MLP, BagOfWords, Bigram, GRUCell, LSTMCell, RNNCell, build, n_params, recurrent_lm
+from utils.recipes import RECIPES, TYPES, Recipe
+from utils.train import warmup_cosine
+
+V, BLOCK = 7, 6
+
+
+def small(t: str) -> Recipe:
+    return RECIPES[t].replace(n_embd=8, n_hidden=12, n_head=2, n_layer=2)
+
+
+@pytest.mark.parametrize("t", TYPES)
+def test_every_model_maps_sequences_to_logits_causally(t):
+    model = build(small(t), V, 3 if t == "mlp" else BLOCK, make_generator()).eval()
+    idx = torch.randint(0, V, (4, BLOCK), generator=make_generator(1))
+    idx[:, 0] = 0
+    logits = model(idx)
+    assert logits.shape == (4, BLOCK, V)
+    changed = idx.clone()
+    changed[:, 4:] = (changed[:, 4:] + 1) % V  # change only the last positions
+    other = model(changed)
+    assert torch.allclose(logits[:, :4], other[:, :4], atol=1e-6)  # the past does not see the future
+    assert not torch.allclose(logits[:, 4:], other[:, 4:])  # and the model reads its input
+
+
+def test_the_same_generator_gives_the_same_weights_and_none_gives_zeros():
+    for t in TYPES[1:]:
+        a = build(small(t), V, BLOCK, make_generator())
+        b = build(small(t), V, BLOCK, make_generator())
+        assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+    assert all(float(p.detach().abs().sum()) == 0 for p in MLP(V, 3, 4, 5).parameters())
+
+
+def test_mlp_windows_are_the_last_block_size_tokens_left_padded_with_the_boundary():
+    m = MLP(V, 3, 4, 10, generator=make_generator())
+    seq = torch.tensor([[0, 2, 5, 1, 3]])
+    logits = m(seq)  # (1, 5, V)
+    windows = torch.tensor([[0, 0, 0], [0, 0, 2], [0, 2, 5], [2, 5, 1], [5, 1, 3]])
+    assert torch.allclose(logits[0], m.window_logits(windows), atol=1e-6)
+
+
+def test_mlp_draws_as_notebook_03():
+    g = make_generator()
+    C, W1, b1, W2, b2 = (torch.randn(*s, generator=g) for s in ((V, 4), (12, 10), (10,), (10, V), (V,)))
+    m = MLP(V, 3, 4, 10, generator=make_generator())
+    assert torch.equal(m.C, C) and torch.equal(m.W1, W1 * ((5 / 3) / 12**0.5)) and torch.equal(m.W2, W2 * 0.01)
+    assert torch.equal(m.b1, b1 * 0.01) and torch.equal(m.b2, b2 * 0.0)
+    assert n_params(m) == V * 4 + 12 * 10 + 10 + 10 * V + V
+
+
+def test_bigram_from_counts_is_the_smoothed_table():
+    counts = torch.randint(0, 5, (V, V), generator=make_generator())
+    P = (counts + 0.3).float()
+    P = P / P.sum(1, keepdim=True)
+    logits = Bigram.from_counts(counts, 0.3)(torch.arange(V)[None])  # (1, V, V)
+    assert torch.allclose(torch.softmax(logits[0], -1), P, atol=1e-6)
+
+
+@pytest.mark.parametrize("cell, ref", [(RNNCell, torch.nn.RNNCell), (GRUCell, torch.nn.GRUCell), (LSTMCell, torch.nn.LSTMCell)])
+def test_cells_match_pytorch(cell, ref):
+    ours, theirs = cell(5, 6, make_generator()), ref(5, 6)
+    with torch.no_grad():
+        theirs.weight_ih.copy_(ours.W_x.T)
+        theirs.weight_hh.copy_(ours.W_h.T)
+        theirs.bias_ih.copy_(ours.b_x if cell is GRUCell else ours.b)
+        theirs.bias_hh.copy_(ours.b_h) if cell is GRUCell else theirs.bias_hh.zero_()
+    x = torch.randn(3, 5, generator=make_generator(2))
+    if cell is LSTMCell:
+        h, c = theirs(x)
+        assert torch.allclose(ours(x, torch.zeros(3, 12)), torch.cat([h, c], -1), atol=1e-6)
+    else:
+        assert torch.allclose(ours(x, torch.zeros(3, 6)), theirs(x), atol=1e-6)
+
+
+def test_recurrent_lm_draws_the_cell_first_then_the_embedding():
+    g = make_generator()
+    cell = GRUCell(4, 6, g)
+    C = torch.randn(V, 4, generator=g)
+    m = recurrent_lm("gru", V, 4, 6, make_generator())
+    assert torch.equal(m.cell.W_x, cell.W_x) and torch.equal(m.C, C)
+    assert m.h0.shape == (1, 6) and recurrent_lm("lstm", V, 4, 6).h0.shape == (1, 12)
+
+
+def test_bag_of_words_state_dict_keys_are_the_notebooks():
+    keys = list(BagOfWords(V, BLOCK, 4, 8).state_dict())
+    assert keys == ["tok.weight", "pos.weight", "hidden.weight", "hidden.bias", "out.weight", "out.bias"]
+
+
+def test_the_notebooks_cosines_are_warmup_cosine():
+    def lr03(s):
+        return 0.5 * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * s / 20_000)))  # 03_mlp
+    def lr04(s):
+        return 1e-3 + 0.5 * (1e-2 - 1e-3) * (1 + math.cos(math.pi * s / 800))  # 05_rnn_gru
+    for ref, recipe in ((lr03, RECIPES["mlp"]), (lr04, RECIPES["rnn"])):
+        ours = recipe.lr_schedule()
+        assert all(abs(ours(s) - ref(s)) < 1e-12 for s in range(0, recipe.steps, 7))
+    lr = warmup_cosine(1.0, 10, 110, 0.02)
+    assert lr(0) == 0.1 and lr(9) == 1.0 and abs(lr(110) - 0.02) < 1e-12
+    bow = RECIPES["bow"].lr_schedule()
+    assert bow(0) == 3e-3 and bow(1499) == 3e-3 and bow(1500) == 1e-3
+
+
+def test_the_transformer_recipe_is_the_sweeps_choice():
+    sweep = json.loads((REPO_ROOT / "notebooks" / "transformer_sweep.json").read_text())
+    chosen = next(r for r in sweep["runs"] if r["name"] == sweep["chosen"])
+    ours = RECIPES["transformer"]
+    for key in ("n_embd", "n_head", "n_layer", "dropout", "lr", "steps", "batch", "warmup", "floor",
+                "weight_decay", "row_len"):
+        assert getattr(ours, key) == chosen[key], key
+
+
+def test_recipes_round_trip_and_are_frozen():
+    for r in RECIPES.values():
+        assert Recipe.from_dict(r.to_dict()) == r
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RECIPES["mlp"].lr = 1.0
+    with pytest.raises(ValueError, match="unknown recipe fields"):
+        Recipe.from_dict({**RECIPES["mlp"].to_dict(), "colour": 1})
