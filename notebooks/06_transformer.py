@@ -1253,3 +1253,21 @@ assert check("06.3", answer, probs=first_letters)
 # %%
 # NBVAL_IGNORE_OUTPUT
 publish("06_transformer", our_rows)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Where next: make more of your own list
+#
+# Every model of the course, from the counting bigram to this Transformer, is packaged in
+# `utils/models.py` with its notebook's recipe in `utils/recipes.py`, and the `sequentia` command
+# trains them on any list, one item per line. The README's section
+# "Make more of your own list" (in `README.md` at the top of the repository) trains this notebook's
+# Transformer on the 4,889 names of the world's country subdivisions (`make data` provisions them) with
+# two commands:
+#
+# ```bash
+# sequentia train -i data/subdivisions.txt --type transformer -o runs/subdivisions --steps 1000 --dropout 0.2
+# sequentia sample runs/subdivisions -n 12
+# ```
+#
+# and explains why a list six times smaller than the names wants a shorter run and more dropout. Try it
+# on a list of your own: the course's split, checks and clear error messages come with it.

@@ -319,6 +319,13 @@ def cmd_train(args) -> int:
     train_w, dev_w, test_w = split_words(words)
     vocab = Vocab.from_words(words)
     max_len = max(len(w) for w in words)
+    if recipe.row_len and recipe.row_len < max_len + 1:  # a packed row must hold the longest item and its end
+        if ckpt is None and getattr(args, "row_len", None):
+            raise UsageError(f"--row-len {recipe.row_len} is shorter than the longest item ({max_len} characters "
+                             f"and its end token); give at least {max_len + 1}, or 0 for padded rows")
+        print(f"sequentia: rows widened from {recipe.row_len} to {max_len + 1} positions to hold the longest item "
+              f"({max_len} characters)", file=sys.stderr)
+        recipe = recipe.replace(row_len=max_len + 1)
     block_size = recipe.block_size if recipe.type in ("mlp", "bigram") else max_len + 1
     if ckpt is not None and (list(ckpt["vocab"]) != list(vocab.chars) or ckpt["block_size"] != block_size):
         raise UsageError(f"{path} gives another vocabulary than the checkpoint's; resume with the run's own file")

@@ -37,9 +37,9 @@ class Recipe:
     ``block_size``: the MLP's context window; ``None`` for the sequence models, whose block size is
     the longest word of the file plus one (its leading boundary token). ``n_embd``/``n_hidden``:
     widths (``n_head``, ``n_layer`` for the Transformer). ``optimizer``: ``"sgd"`` (03), ``"adamw"``
-    (04 and the bag of words: AdamW on every parameter) or ``"adamw-matrices"`` (05's Transformer:
+    (05 and the bag of words: AdamW on every parameter) or ``"adamw-matrices"`` (06's Transformer:
     decay on the matrices only, betas (0.9, 0.99), the fused update). ``row_len``: pack the names of
-    each batch into rows of this length (05). ``alpha``: the bigram's smoothing (it trains by counting).
+    each batch into rows of this length (06). ``alpha``: the bigram's smoothing (it trains by counting).
     """
 
     type: str
@@ -108,19 +108,19 @@ BIGRAM = Recipe("bigram", "01_bigram_counting", block_size=1, alpha=0.3, steps=0
 MLP = Recipe("mlp", "03_mlp", block_size=3, n_embd=12, n_hidden=300, steps=20_000, batch=256, lr=0.5,
              floor=0.05, optimizer="sgd", eval_every=2000)
 
-#: 04's recipe for the three cells: E = 64, H = 128; AdamW (weight decay 0.01), lr 0.01 → 0.001 along a
+#: 05's recipe for the three cells: E = 64, H = 128; AdamW (weight decay 0.01), lr 0.01 → 0.001 along a
 #: cosine, 800 steps of 256 names, gradient norm clipped at 1.
 RNN = Recipe("rnn", "05_rnn_gru", n_embd=64, n_hidden=128, steps=800, batch=256, lr=1e-2, floor=0.1,
              weight_decay=0.01, grad_clip=1.0, optimizer="adamw", eval_every=200)
 GRU = RNN.replace(type="gru")
 LSTM = RNN.replace(type="lstm")
 
-#: 05's bag of words: C = 32, H = 128; AdamW (weight decay 0.01), lr 3e-3 then 1e-3 for the second
+#: 06's bag of words: C = 32, H = 128; AdamW (weight decay 0.01), lr 3e-3 then 1e-3 for the second
 #: half of 3,000 steps of 64 names.
 BOW = Recipe("bow", "06_transformer", n_embd=32, n_hidden=128, steps=3000, batch=64, lr=3e-3, schedule="step",
              floor=1 / 3, weight_decay=0.01, optimizer="adamw", eval_every=500)
 
-#: 05's Transformer: the run that ``notebooks/transformer_sweep.json`` chose on dev (tests/test_models.py
+#: 06's Transformer: the run that ``notebooks/transformer_sweep.json`` chose on dev (tests/test_models.py
 #: checks that they agree).
 TRANSFORMER = Recipe("transformer", "06_transformer", n_embd=64, n_head=4, n_layer=3, dropout=0.05, steps=4000,
                      batch=128, lr=8e-3, warmup=200, floor=0.02, weight_decay=0.1, grad_clip=1.0,
