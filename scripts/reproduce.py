@@ -29,7 +29,7 @@ ROW_PREFIX = {"bigram": "bigram, counts", "mlp": "MLP", "rnn": "RNN", "gru": "GR
 
 
 def published() -> dict[str, dict]:
-    rows = read_course_results(sorted((REPO_ROOT / "notebooks").glob("0[1-5]_*.ipynb")))
+    rows = read_course_results(sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
     out = {}
     for t, prefix in ROW_PREFIX.items():
         match = [r for r in rows if r["notebook"] == RECIPES[t].notebook and r["model"].startswith(prefix)]
