@@ -262,9 +262,11 @@ with torch.no_grad():
     probs_all = torch.softmax(xenc @ W, dim=1)  # (228146, 27), the current predictions
     onehot_ys = F.one_hot(ys_d, num_classes=V).float()  # (228146, 27), 1 at each target
     grad_by_hand = xenc.T @ (probs_all - onehot_ys) / n  # (27, 228146) @ (228146, 27) → (27, 27)
-print("(p − onehot) / n, summed per input: equal to W.grad within 1e-6:",
-      torch.allclose(grad_by_hand, W.grad, atol=1e-6))
-assert torch.allclose(grad_by_hand, W.grad, atol=1e-6)
+# Both sides add 228,146 float32 terms, in different orders: on a CPU code path without vector
+# instructions they differ by up to about 1e-5, against entries of up to about 0.03.
+print("(p − onehot) / n, summed per input: equal to W.grad within 5e-5:",
+      torch.allclose(grad_by_hand, W.grad, atol=5e-5))
+assert torch.allclose(grad_by_hand, W.grad, atol=5e-5)
 del probs_all, onehot_ys
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
