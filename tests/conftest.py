@@ -26,3 +26,14 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+@pytest.fixture()
+def one_thread():
+    """One intra-op thread for the test: tiny tensors, and no spin-waiting on a busy 2-core machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

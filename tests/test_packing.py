@@ -13,12 +13,7 @@ WORDS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "charlotte", "ame
 VOCAB = Vocab.from_words(WORDS)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def _model(dropout=0.0, seed=0):

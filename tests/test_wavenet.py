@@ -9,13 +9,7 @@ import torch.nn.functional as F
 from utils.device import make_generator
 from utils.wavenet import BatchNorm, FlattenConsecutive, WaveNet
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_flatten_consecutive_puts_neighbours_side_by_side():
