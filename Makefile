@@ -160,8 +160,8 @@ reproduce: $(STAMP) data
 	$(PY) scripts/reproduce.py $(if $(TYPES),--types $(TYPES))
 
 # Notebook 06's Transformer: its training throughput, padded against packed rows (appended to
-# _build/bench.md), and the dev-only sweep that chose its recipe (rewrites notebooks/transformer_sweep.json,
-# single-threaded: about 2 minutes per setting on a quiet 2-core machine).
+# _build/bench.md), and the dev-only sweep that chose its recipe (rewrites notebooks/transformer_sweep.json;
+# one thread per setting, as many settings at once as there are cores: about 10 minutes on 2 cores).
 .PHONY: bench-transformer sweep-transformer
 bench-transformer: $(STAMP) data
 	$(PY) scripts/bench_transformer.py --append _build/bench.md

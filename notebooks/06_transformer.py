@@ -62,7 +62,7 @@ from utils.plotting import plot_attention, plot_loss
 from utils.recipes import RECIPES
 from utils.results import markdown_table, publish, read_course_results
 from utils.sampling import sample
-from utils.train import evaluate, lm_loss, train
+from utils.train import ShuffledPasses, evaluate, lm_loss, train
 
 torch.set_num_threads(1)  # one thread: the same results on any number of cores, and two notebooks can share a machine
 device = get_device()
@@ -355,6 +355,64 @@ print("earlier outputs unchanged:", same_past, "| last output changed:", not tor
 assert same_past
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Dropout
+# **Dropout** (Srivastava et al., 2014) sets a random fraction `p` of the activations to zero
+# during training and scales the survivors by `1/(1 − p)`, so the expected value is unchanged; at
+# evaluation time it does nothing. A network that cannot rely on any single unit has to spread what
+# it learns, which curbs overfitting: our 25,626 training names are few for a model of this size.
+#
+# We write it ourselves, with one twist. The mask needs a random draw per activation, and on a CPU
+# PyTorch's `nn.Dropout` spends more time drawing those numbers than on everything else the layer
+# does. One draw of a random 64-bit integer gives eight random bytes, so one draw can serve eight
+# activations: an activation is dropped when its byte is below `cut = round(256 p)`. The rate
+# becomes `cut / 256`, `p` rounded to a multiple of 1/256 (0.2 becomes 51/256 = 0.1992).
+
+# %%
+class Dropout(nn.Module):
+    def __init__(self, p):
+        super().__init__()
+        self.cut = min(255, round(256 * p))  # a byte below `cut` drops its activation
+        self.p = self.cut / 256  # the rate: p rounded to a multiple of 1/256
+
+    def forward(self, x):
+        if not self.training or self.cut == 0:
+            return x  # evaluation: nothing is dropped
+        n = x.numel()
+        words = torch.randint(-(2**63), 2**63 - 1, ((n + 7) // 8,), dtype=torch.int64, device=x.device)
+        keep = words.view(torch.uint8)[:n].view(x.shape).to(x.dtype).ge_(self.cut)  # x's shape: 1.0 = keep
+        return x * keep.mul_(1 / (1 - self.p))  # survivors scaled: the expected value is unchanged
+
+
+drop = Dropout(0.2)
+ones = torch.ones(10_000)
+torch.manual_seed(SEED)  # dropout draws from PyTorch's global generator
+dropped = drop(ones)
+print(f"rate {drop.p:.4f}; training: {(dropped == 0).float().mean():.3f} zeroed, mean {dropped.mean():.3f}")
+drop.eval()
+print("evaluation: unchanged:", torch.equal(drop(ones), ones))
+assert abs((dropped == 0).float().mean() - drop.p) < 0.02 and abs(dropped.mean() - 1.0) < 0.03
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The same layer is `utils.transformer.Dropout`: from the same seed it drops the same activations.
+# And the reason for the twist, timed on this machine on the activations of one layer for about one
+# training batch (960 positions × 64 channels):
+
+# %%
+torch.manual_seed(SEED)
+assert torch.equal(transformer.Dropout(0.2)(ones), dropped)
+print("utils.transformer.Dropout drops the same activations")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+acts = torch.randn(30, 32, 64)
+for name, layer in (("nn.Dropout", nn.Dropout(0.05)), ("our Dropout", Dropout(0.05))):
+    layer(acts)  # the first call allocates
+    t0 = time.perf_counter()
+    for _ in range(200):
+        layer(acts)
+    print(f"{name:11s}: {(time.perf_counter() - t0) / 200 * 1e6:5.0f} µs per call")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Many heads
 #
 # One head computes one set of weights per position: one question asked of the past ("which vowel
@@ -364,8 +422,8 @@ assert same_past
 # single `Linear(C, 3C)`, which is just the three projections stacked.
 #
 # The class below can compute attention our way (`fused=False`, and it keeps the weights for the
-# attention maps later) or PyTorch's way (`fused=True`). The dropout on its output is explained in
-# section 3. (GPT-2 also applies dropout to the attention weights themselves; we leave them whole,
+# attention maps later) or PyTorch's way (`fused=True`). The dropout on its output is the `Dropout`
+# just written. (GPT-2 also applies dropout to the attention weights themselves; we leave them whole,
 # which keeps the class short.) `forward` takes the mask as an argument and hands it to every head;
 # `None` means the plain causal mask.
 
@@ -377,7 +435,7 @@ class MultiHeadAttention(nn.Module):
         self.n_head = n_head
         self.qkv = nn.Linear(n_embd, 3 * n_embd)  # queries, keys and values of all heads
         self.proj = nn.Linear(n_embd, n_embd)  # mixes the heads' outputs
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
         self.fused, self.weights = True, None
 
     def forward(self, x, mask=None):  # x (B, T, C); mask (B, T, T) or None (causal)
@@ -442,26 +500,11 @@ assert torch.allclose(h.std(-1, unbiased=False), torch.ones(B, T), atol=1e-3)
 print("every position: mean 0 (to within 1e-5) and standard deviation 1 (to within 1e-3)")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### The MLP block and dropout
+# ### The MLP block
 # Attention *gathers* information from other positions; it is a weighted average, nothing more. The
 # **MLP** then *processes* what was gathered, at each position separately: a linear layer to 4×
-# the width, a GELU non-linearity (a smooth ReLU), and a linear layer back. One block is
-# "communicate, then compute".
-#
-# **Dropout** (Srivastava et al., 2014) sets a random fraction `p` of the activations to zero
-# during training and scales the survivors by `1/(1 − p)`, so the expected value is unchanged; at
-# evaluation time it does nothing. A network that cannot rely on any single unit has to spread what
-# it learns, which curbs overfitting: our 25,626 training names are few for a model of this size.
-
-# %%
-drop = nn.Dropout(0.2)
-ones = torch.ones(10_000)
-torch.manual_seed(SEED)  # nn.Dropout draws from PyTorch's global generator
-dropped = drop(ones)
-print(f"training: {(dropped == 0).float().mean():.3f} zeroed, mean {dropped.mean():.3f}")
-drop.eval()
-print("evaluation: unchanged:", torch.equal(drop(ones), ones))
-assert abs((dropped == 0).float().mean() - 0.2) < 0.02 and abs(dropped.mean() - 1.0) < 0.03
+# the width, a GELU non-linearity (a smooth ReLU), and a linear layer back, then dropout (section 2).
+# One block is "communicate, then compute".
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The whole model
@@ -481,7 +524,7 @@ class Block(nn.Module):
         self.attn = MultiHeadAttention(n_embd, n_head, dropout)
         self.ln2 = nn.LayerNorm(n_embd)
         self.mlp = nn.Sequential(
-            nn.Linear(n_embd, 4 * n_embd), nn.GELU(), nn.Linear(4 * n_embd, n_embd), nn.Dropout(dropout)
+            nn.Linear(n_embd, 4 * n_embd), nn.GELU(), nn.Linear(4 * n_embd, n_embd), Dropout(dropout)
         )
 
     def forward(self, x, mask=None):  # (B, T, C) -> (B, T, C)
@@ -495,7 +538,7 @@ class GPT(nn.Module):
         super().__init__()
         self.tok = nn.Embedding(vocab_size, n_embd)  # what
         self.pos = nn.Embedding(block_size, n_embd)  # where
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
         self.blocks = nn.ModuleList([Block(n_embd, n_head, dropout) for _ in range(n_layer)])
         self.ln_f = nn.LayerNorm(n_embd)
         self.head = nn.Linear(n_embd, vocab_size, bias=False)
@@ -514,8 +557,8 @@ class GPT(nn.Module):
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The size comes from the small sweep of section 5, which chose it on the dev split (the file
-# `transformer_sweep.json` beside this notebook holds its results): 64 channels split into 4 heads
-# of 16, a few blocks, a little dropout.
+# `transformer_sweep.json` beside this notebook holds its results): 64 channels split into 2 heads
+# of 32, three blocks, a little dropout.
 #
 # The initialisation follows GPT-2: every matrix from N(0, 0.02²), and the two matrices that write
 # into the residual stream in each block (`attn.proj` and the MLP's last layer) scaled down by
@@ -759,29 +802,39 @@ print("packed rows train more than 1.2× as many characters per second as padded
 # The gain is smaller than the share of padding suggests: part of a step does not depend on the
 # number of positions (the optimizer's update, Python's own work), and the masked attention of a
 # row of 32 compares more pairs than that of a row of 16. `make bench` measures the same thing
-# with more repeats, and with the optimiser's fused update that the training below uses.
+# with more repeats, with the optimiser's fused update that the training below uses, and against
+# the training step as it was before packing and the byte-mask dropout (`nn.Dropout`).
 #
 # ## 5. Training
 #
-# The budget of this notebook is a few minutes on one CPU core, so the recipe matters more than the
-# number of steps:
-# - **AdamW** with weight decay 0.1 on the matrices (not on biases and layer-norm gains: pulling
+# The budget of this notebook is a few minutes on one CPU core, so the recipe matters as much as
+# the number of steps:
+# - **AdamW** with weight decay 0.3 on the matrices (not on biases and layer-norm gains: pulling
 #   those towards zero has no regularising meaning), with `fused=True`, PyTorch's single-kernel
 #   version of the same update;
 # - a **learning-rate schedule**: a short linear *warmup* (Adam's running averages start empty, and
 #   large early steps can wreck a freshly initialised Transformer), then a **cosine decay** to 2% of
 #   the peak, so the last steps settle into a minimum instead of bouncing around it;
-# - **dropout** against overfitting, batches of 128 names packed into rows of 32, and gradient
-#   clipping at norm 1.
+# - **dropout** against overfitting, batches of 128 names packed into rows of 32, **shuffled
+#   passes** over the training names (below), and gradient clipping at norm 1.
 #
-# **How the recipe was chosen.** `make sweep-transformer` (`scripts/sweep_transformer.py`) trained
-# this model from the same initialisation with a few settings, one or two changed at a time, at
-# about the same training compute each, and measured each on the dev split and on 3,203 training
-# names; the test split was not read. Its results, as the file stores them:
+# **How the recipe was chosen.** The time budget sets how long the model trains: this notebook must
+# run in five minutes on a slow two-core CPU, which leaves about two minutes of training on the
+# machine that stored it: 5,000 steps of the four-head model, once packing (section 4) and the
+# cheaper dropout (section 2) have made each step faster. Two heads of 32 channels instead of four
+# of 16 make a step cheaper still (the fused attention works head by head), so that setting gets
+# 6,000 steps in about the same time. The rest was chosen on the dev split:
+# `make sweep-transformer` (`scripts/sweep_transformer.py`) trained the model from the same
+# initialisation with a few settings, one or two changed at a time, and measured each on the dev
+# split and on 3,203 training names; the test split was not read. The first row is the recipe this
+# notebook had before (4,000 steps, batches drawn at random, weight decay 0.1). The sweep's
+# results, as the file stores them:
 
 # %%
-shown = ("name", "n_layer", "n_embd", "dropout", "lr", "batch", "steps", "dev", "train_sample", "train_seconds")
-print(f"CPU: {sweep['cpu']} ({sweep['cpu_capability']}), {sweep['threads']} thread")
+shown = ("name", "n_head", "dropout", "lr", "weight_decay", "sampling", "steps", "dev", "train_sample",
+         "train_seconds")
+print(f"CPU: {sweep['cpu']} ({sweep['cpu_capability']}), {sweep['threads']} thread per run, "
+      f"{sweep['jobs']} runs at a time")
 display(Markdown(markdown_table(sweep["runs"], columns=shown)))
 best_on_dev = min(sweep["runs"], key=lambda r: r["dev"])
 assert sweep["chosen"] == best_on_dev["name"] and recipe is best_on_dev
@@ -789,18 +842,23 @@ assert all("test" not in r for r in sweep["runs"])
 print("dev chose:", sweep["chosen"])
 
 # %%
-by_dropout = sorted((r for r in sweep["runs"] if r["n_layer"] == 3 and r["batch"] == 128 and r["lr"] == 8e-3),
-                    key=lambda r: r["dropout"])  # the base model with only dropout changed
-for r in by_dropout:
+runs = {r["name"]: r for r in sweep["runs"]}
+before = runs["before: 4,000 steps at random"]
+print(f"dev {before['dev']:.4f} before, {recipe['dev']:.4f} now: {before['dev'] - recipe['dev']:.4f} lower")
+differ = lambda a, b: [k for k in transformer.RECIPE_KEYS if a[k] != b[k]]  # the settings two runs differ in
+pair = next(sorted((a, b), key=lambda r: r["dropout"]) for a in sweep["runs"] for b in sweep["runs"]
+            if differ(a, b) == ["dropout"])  # two runs that differ in their dropout only
+for r in pair:
     print(f"dropout {r['dropout']:<4}: dev {r['dev']:.4f}, training names {r['train_sample']:.4f}, "
           f"gap {r['dev'] - r['train_sample']:.3f}")
-gaps = [r["dev"] - r["train_sample"] for r in by_dropout]
-assert gaps == sorted(gaps, reverse=True), gaps  # less dropout, wider gap
+gaps = [r["dev"] - r["train_sample"] for r in pair]
+assert gaps[0] > gaps[1], gaps  # less dropout, wider gap
+assert recipe["dev"] < before["dev"] - 0.01
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The less dropout, the more closely the model fits its training names compared with names it has
 # not seen: the gap between the two losses widens. The seconds in the table are those of the
-# machine named above, on cores shared with other work; they say which settings cost about the
+# machine named above, with two runs sharing its two cores; they say which settings cost about the
 # same, not how fast any machine is.
 
 # %%
@@ -831,10 +889,44 @@ optimizer = torch.optim.AdamW(
 print(f"{sum(p.numel() for p in decay):,} parameters decayed, {sum(p.numel() for p in no_decay):,} not")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# **Shuffled passes.** Until now every batch was drawn at random *with replacement*, as in every
+# notebook so far. Over thousands of steps that shows some names many more times than others, by
+# chance alone. The alternative is to shuffle the training names, walk through them a batch at a
+# time, and shuffle again at the end of each pass: every name is then seen equally often, give or
+# take the few that each pass leaves over (the names do not divide into whole batches). Written by
+# hand, the batch of any step follows from the step alone:
+
+# %%
+def batch_indices(step, n=Xtr.shape[0], batch=BATCH, seed=SEED):
+    per_pass = n // batch  # whole batches in one pass over the n names
+    e, k = divmod(step, per_pass)  # pass e, its k-th batch
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + e))  # pass e's shuffled order
+    return order[k * batch : (k + 1) * batch]
+
+
+per_pass = Xtr.shape[0] // BATCH
+print(f"{per_pass} batches per pass; step 0 takes names {batch_indices(0)[:5].tolist()} …")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The same sampler is `utils.train.ShuffledPasses`, which `train` takes as `sampler` (it keeps the
+# current pass's order instead of drawing it again at every step). Because a step's batch depends
+# only on the step, a run that stops and resumes (`sequentia train --resume`) sees exactly the same
+# batches. Count how often each name is seen over the whole run, both ways:
+
+# %%
+passes = ShuffledPasses(Xtr.shape[0], BATCH, SEED)
+assert all(torch.equal(passes(s), batch_indices(s)) for s in (0, 1, per_pass - 1, per_pass, 3 * per_pass + 5))
+n_train = Xtr.shape[0]
+in_passes = torch.bincount(torch.cat([passes(s) for s in range(STEPS)]), minlength=n_train)  # (n_train,)
+at_random = torch.bincount(torch.randint(0, n_train, (STEPS * BATCH,), generator=make_generator()), minlength=n_train)
+print(f"{STEPS:,} steps of {BATCH} names: drawn with replacement, a name is seen {int(at_random.min())} to "
+      f"{int(at_random.max())} times; in shuffled passes {int(in_passes.min())} to {int(in_passes.max())} times")
+assert int(in_passes.max() - in_passes.min()) <= 2 < 20 < int(at_random.max() - at_random.min())
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Dropout draws from PyTorch's global random generator (it takes no `generator` argument), so we seed
-# that right before training; the batches still come from the course's generator. `PackRows` packs
-# each batch of 128 names into rows of 32 before the model sees it: the loop draws exactly the
-# batches it would draw without it.
+# that right before training. `PackRows` packs each batch of 128 names into rows of 32 before the
+# model sees it.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -843,7 +935,7 @@ model.use_fused_attention(True)
 history = train(
     model, Xtr, Ytr, optimizer=optimizer, steps=STEPS, generator=make_generator(), batch_size=BATCH,
     lr_schedule=warmup_cosine, dev=(Xdev, Ydev), eval_every=1000, grad_clip=1.0, device=device,
-    batch_fn=PackRows(ROW_LEN),
+    batch_fn=PackRows(ROW_LEN), sampler=passes,
 )
 gpt_dev = evaluate(model, Xdev, Ydev, device=device)
 print(f"Transformer: dev {gpt_dev:.4f} after {STEPS} steps, {history.seconds:.1f} s")
@@ -984,25 +1076,25 @@ prev_heads = [lh for lh, (_, b, _) in head_stats.items() if b > 0.6]  # heads th
 others = [st for lh, st in head_stats.items() if lh not in prev_heads]
 assert len(prev_heads) == 1 and prev_heads[0][0] == 0, prev_heads  # exactly one, in the first layer
 prev_head = prev_heads[0]
-assert abs(head_stats[prev_head][1] - 0.80) < 0.03 and 3.5 < head_stats[prev_head][1] / uniform < 4, head_stats
+assert abs(head_stats[prev_head][1] - 0.73) < 0.03 and 3 < head_stats[prev_head][1] / uniform < 4, head_stats
 assert max(max(st) for st in others) < 0.4, head_stats  # no other head gives any of the three more than 0.4
-print("one previous-character head, in the first layer: about 0.80 of its weight one step back, 3.5 to 4 times "
+print("one previous-character head, in the first layer: about 0.73 of its weight one step back, 3 to 4 times "
       "an equal share; every other head gives the start, the previous character and itself less than 0.4 each")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Read against an equal share (0.21 per position, printed above), the table says:
 #
 # - **One head of the first layer is a previous-character head** (head 0 in the stored run): about
-#   0.80 of its weight goes to the character one step back, almost four times an equal share. In the
-#   `'sebastian'` maps it is the band just below the diagonal of that head. It hands every position the identity
-#   of the character before it — the first thing a bigram-like rule needs, and something the heads
-#   of later layers can build on.
+#   0.73 of its weight goes to the character one step back, about three and a half times an equal
+#   share. In the `'sebastian'` maps it is the band just below the diagonal of that head. It hands
+#   every position the identity of the character before it — the first thing a bigram-like rule
+#   needs, and something the heads of later layers can build on.
 # - **No other head is that specialised.** Every other head gives each of the three positions less
 #   than 0.4 of its weight: at most a mild preference for the previous character or the start
 #   token, with the rest spread over the whole prefix. This model has no head that mainly watches
-#   the start token or its own position. Which head shows which mild preference is not a stable
-#   fact: two trainings of this notebook gave slightly different models whose tables differ in
-#   those second digits, while the one sharp previous-character head appeared in both.
+#   the start token or its own position. Only the sharp head is asserted above: which head shows
+#   which mild preference is the kind of detail another training (another seed, or another CPU's
+#   rounding) can change.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Sampling: temperature, top-k and novelty
@@ -1028,7 +1120,7 @@ settings = {
     "temperature 1.5": dict(temperature=1.5),
     "top-k 3": dict(top_k=3),
 }
-N_SAMPLES = 200
+N_SAMPLES = 100
 samples = {
     label: sample(next_logits, vocab, N_SAMPLES, make_generator(), max_context=block_size, device=device, **kw)
     for label, kw in settings.items()
@@ -1070,8 +1162,8 @@ our_rows = [
     dict(model=f"Transformer (GPT, {config['n_layer']} blocks)", params=n_params, train_seconds=history.seconds,
          dev=gpt_dev, test=gpt_test),
 ]
-assert gpt_test <= 1.97, gpt_test
-print("Transformer test loss ≤ 1.97")
+assert gpt_test <= 1.95, gpt_test
+print("Transformer test loss ≤ 1.95")
 
 # %%
 earlier = ["01_bigram_counting", "02_bigram_neural", "03_mlp", "04_training_dynamics", "05_rnn_gru"]
@@ -1147,14 +1239,16 @@ if not missing:  # the bag of words sits between the bigram and the MLP
 #   weight tying make a model of about 150,000 parameters.
 # - Padding wastes most of the work: packing several names into each row, with positions restarting
 #   at each name and a block-diagonal causal mask, computes exactly the same losses on far fewer
-#   positions, and trains more characters per second.
-# - The recipe (dropout, learning rate, depth at equal compute) was chosen on the dev split by a
-#   sweep the repository reruns (`make sweep-transformer`); the test split was read once, above.
+#   positions, and trains more characters per second. A dropout mask drawn from random bytes makes
+#   each step cheaper still; the time saved went into more steps.
+# - The recipe (steps within the time budget; shuffled passes, weight decay, dropout, learning rate,
+#   heads) was chosen on the dev split by a sweep the repository reruns (`make sweep-transformer`);
+#   the test split was read once, above.
 # - The heads' maps show where each position looks; measured over the dev names, one head of the
-#   first layer puts about 0.80 of its weight on the previous character, and the eleven others spread
+#   first layer puts about 0.73 of its weight on the previous character, and the five others spread
 #   theirs over the prefix. Temperature and top-k trade new names for conventional ones.
 #
-# The Transformer reaches **under 1.97 nats per character on dev and on test**, the lowest of the
+# The Transformer reaches **at most 1.95 nats per character on dev and on test**, the lowest of the
 # course (the bag of words: about 2.21 / 2.22). The figures this run reached, on this machine:
 
 # %% tags=["clock"]
@@ -1169,9 +1263,9 @@ display(Markdown(
 ))
 
 # %%
-assert gpt_dev < 1.97 and gpt_test < 1.97, (gpt_dev, gpt_test)
+assert gpt_dev <= 1.95 and gpt_test <= 1.95, (gpt_dev, gpt_test)
 assert abs(bow_dev - 2.21) < 0.01 and abs(bow_test - 2.22) < 0.01, (bow_dev, bow_test)
-print("Transformer: dev and test under 1.97; bag of words, to two decimals: dev 2.21, test 2.22")
+print("Transformer: dev and test at most 1.95; bag of words, to two decimals: dev 2.21, test 2.22")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises

@@ -7,12 +7,14 @@ batches of 128 training names (single-threaded, the course's seed); the variants
 times over, and each keeps its fastest round, so a busy machine slows all of them alike. Reported:
 useful characters per second (targets that are not padding), steps per second, and the ratio to
 the notebook's training step before packing (padded rows trimmed to the batch's longest name,
-``SkipPadding``; AdamW's per-parameter update).
+``SkipPadding``; AdamW's per-parameter update; ``nn.Dropout``).
 
-- ``padded``: one name per row, rows cut after the batch's longest name, causal attention.
+- ``padded``: one name per row, rows cut after the batch's longest name, causal attention, ``nn.Dropout``.
 - ``padded, fused AdamW``: the same, with AdamW's single-kernel update (``fused=True``).
-- ``packed``: names packed whole into rows of 32 (utils.packing), positions restarting at each name,
-  block-diagonal causal mask; fused AdamW. This is notebook 06's training step.
+- ``packed, nn.Dropout``: names packed whole into rows of 32 (utils.packing), positions restarting at
+  each name, block-diagonal causal mask; fused AdamW.
+- ``packed, byte-mask dropout``: the same with :class:`utils.transformer.Dropout`, which draws one
+  random byte per activation instead of one random number. This is notebook 06's training step.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from utils.data import IGNORE_INDEX, Vocab, load_words, padded_sequences, split_
 from utils.device import SEED
 from utils.packing import pack_rows
 from utils.train import lm_loss
-from utils.transformer import GPT, init_gpt
+from utils.transformer import GPT, Dropout, init_gpt
 
 SWEEP = REPO_ROOT / "notebooks" / "transformer_sweep.json"
 
@@ -43,6 +45,15 @@ def forward_causal(model: GPT, idx: torch.Tensor) -> torch.Tensor:
     for block in model.blocks:
         x = block(x, None)
     return model.head(model.ln_f(x))
+
+
+def with_torch_dropout(model: GPT) -> GPT:
+    """Every :class:`utils.transformer.Dropout` of ``model`` replaced by ``nn.Dropout`` of the same rate."""
+    for module in list(model.modules()):
+        for name, child in list(module.named_children()):
+            if isinstance(child, Dropout):
+                setattr(module, name, torch.nn.Dropout(child.p))
+    return model
 
 
 def skip_padding(xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,9 +90,11 @@ def main() -> None:
         chosen = next(r for r in sweep["runs"] if r["name"] == sweep["chosen"])
         recipe = {k: chosen[k] for k in recipe}
 
-    def variant(packed: bool, fused: bool):
+    def variant(packed: bool, fused: bool, byte_dropout: bool):
         model = init_gpt(GPT(len(vocab), max_len + 1, recipe["n_embd"], recipe["n_head"], recipe["n_layer"],
                              recipe["dropout"]), torch.Generator().manual_seed(SEED), recipe["n_layer"])
+        if not byte_dropout:
+            with_torch_dropout(model)
         opt = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=fused, foreach=None if fused else True)
         gen = torch.Generator().manual_seed(SEED)
 
@@ -103,9 +116,11 @@ def main() -> None:
         return model, step
 
     variants = {
-        "padded (before packing)": variant(packed=False, fused=False),
-        "padded, fused AdamW": variant(packed=False, fused=True),
-        "packed rows of 32, fused AdamW (notebook 06)": variant(packed=True, fused=True),
+        "padded (before packing)": variant(packed=False, fused=False, byte_dropout=False),
+        "padded, fused AdamW": variant(packed=False, fused=True, byte_dropout=False),
+        "packed rows of 32, fused AdamW, nn.Dropout": variant(packed=True, fused=True, byte_dropout=False),
+        "packed rows of 32, fused AdamW, byte-mask dropout (notebook 06)": variant(packed=True, fused=True,
+                                                                                   byte_dropout=True),
     }
     best: dict[str, tuple[float, int]] = {}
     torch.manual_seed(SEED)
@@ -128,7 +143,7 @@ def main() -> None:
         f"CPU: {cpu_model()}; PyTorch {torch.__version__}, CPU capability "
         f"{torch.backends.cpu.get_cpu_capability()}; {torch.get_num_threads()} thread; "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Model: {recipe['n_layer']} blocks × {recipe['n_embd']} channels, "
-        f"dropout {recipe['dropout']}, {recipe['batch']} names per step; fastest of {args.rounds} rounds of "
+        f"{recipe['n_head']} heads, dropout {recipe['dropout']}, {recipe['batch']} names per step; fastest of {args.rounds} rounds of "
         f"{args.steps} steps each.",
         "",
         "| training step | useful chars/s | steps/s | ms/step | chars/s ÷ padded |",

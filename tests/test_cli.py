@@ -224,6 +224,14 @@ def test_unknown_type_and_missing_gpu(names, tmp_path, capsys):
     assert not (tmp_path / "r").exists()
 
 
+def test_bad_sampling_and_dropout_options(names, tmp_path, capsys):
+    base = ["train", "-i", names, "--type", "transformer", "-o", tmp_path / "r"]
+    line = one_error_line(capsys, [*base, "--sampling", "sorted"])
+    assert "--sampling must be 'random' or 'passes'" in line
+    assert "--dropout must be in [0, 1)" in one_error_line(capsys, [*base, "--dropout", "1"])
+    assert not (tmp_path / "r").exists()
+
+
 def test_prefix_with_an_unseen_character(runs, capsys):
     assert "never occurs in the training list" in one_error_line(capsys, ["sample", runs["mlp"], "--prefix", "zx"])
 

@@ -121,7 +121,7 @@ def test_the_transformer_recipe_is_the_sweeps_choice():
     chosen = next(r for r in sweep["runs"] if r["name"] == sweep["chosen"])
     ours = RECIPES["transformer"]
     for key in ("n_embd", "n_head", "n_layer", "dropout", "lr", "steps", "batch", "warmup", "floor",
-                "weight_decay", "row_len"):
+                "weight_decay", "row_len", "sampling"):
         assert getattr(ours, key) == chosen[key], key
 
 

@@ -7,7 +7,7 @@ from utils.data import IGNORE_INDEX, Vocab, padded_sequences
 from utils.device import make_generator
 from utils.packing import PackRows, best_fit, pack_rows, segment_positions
 from utils.train import lm_loss, train
-from utils.transformer import GPT, init_gpt, make_optimizer, train_recipe, warmup_cosine
+from utils.transformer import GPT, Dropout, init_gpt, make_optimizer, train_recipe, warmup_cosine
 
 WORDS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "charlotte", "amelia", "zoe", "al", "x", "bo"]
 VOCAB = Vocab.from_words(WORDS)
@@ -159,11 +159,47 @@ def test_warmup_cosine_and_train_recipe():
     assert lr(10) == pytest.approx(1.0) and lr(110) == pytest.approx(0.02)
     X, Y = padded_sequences(WORDS, VOCAB, 9)
     recipe = dict(n_embd=16, n_head=2, n_layer=1, dropout=0.1, lr=1e-2, steps=5, batch=4, warmup=2, floor=0.1,
-                  weight_decay=0.1, row_len=16)
+                  weight_decay=0.1, row_len=16, sampling="random")
     m1, h1 = train_recipe(recipe, len(VOCAB), 10, X, Y, seed=3, progress=False)
     m2, h2 = train_recipe(recipe, len(VOCAB), 10, X, Y, seed=3, progress=False)
     assert h1.step_loss == h2.step_loss  # seeded: weights, batches and dropout masks
+    _, h3 = train_recipe(dict(recipe, sampling="passes"), len(VOCAB), 10, X, Y, seed=3, progress=False)
+    _, h4 = train_recipe(dict(recipe, sampling="passes"), len(VOCAB), 10, X, Y, seed=3, progress=False)
+    assert h3.step_loss == h4.step_loss != h1.step_loss  # other batches, as seeded
+    with pytest.raises(ValueError, match="unknown sampling"):
+        train_recipe(dict(recipe, sampling="sorted"), len(VOCAB), 10, X, Y, seed=3)
     with pytest.raises(ValueError, match="lacks"):
         train_recipe({"n_embd": 16}, len(VOCAB), 10, X, Y, seed=3)
     opt = make_optimizer(m1, 1e-3, 0.1)
     assert [g["weight_decay"] for g in opt.param_groups] == [0.1, 0.0]
+
+
+def test_dropout_drops_one_byte_in_256_per_unit_of_rate_and_keeps_the_mean():
+    drop = Dropout(0.05)
+    assert drop.cut == 13 and drop.p == 13 / 256
+    x = torch.ones(200_000)
+    torch.manual_seed(0)
+    y = drop(x)
+    zeroed = (y == 0).float().mean().item()
+    assert abs(zeroed - 13 / 256) < 0.003 and abs(y.mean().item() - 1.0) < 0.01
+    assert torch.allclose(y[y != 0], torch.full_like(y[y != 0], 256 / 243))  # survivors scaled by 1 / (1 - p)
+    torch.manual_seed(0)
+    assert torch.equal(drop(x), y)  # seeded by PyTorch's global generator
+    assert not torch.equal(drop(x), y)  # and a fresh mask on every call
+    drop.eval()
+    assert drop(x) is x
+    assert Dropout(0.0)(x) is x and Dropout(0.001).cut == 0  # below 1/512: nothing to drop
+    assert Dropout(0.9999).cut == 255  # at most 255/256, so some activations always survive
+    for p in (-0.1, 1.0):
+        with pytest.raises(ValueError, match=r"\[0, 1\)"):
+            Dropout(p)
+
+
+def test_dropout_masks_the_gradient_and_keeps_odd_shapes():
+    x = torch.randn(3, 5, 7, requires_grad=True)  # 105 activations: not a multiple of 8
+    torch.manual_seed(1)
+    y = Dropout(0.5)(x)
+    y.sum().backward()
+    kept = y.detach() != 0
+    assert y.shape == x.shape and 0 < int(kept.sum()) < 105
+    assert torch.allclose(x.grad, kept.float() * 2.0)  # rate 128/256: survivors doubled, the rest get no gradient

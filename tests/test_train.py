@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from utils.data import IGNORE_INDEX
 from utils.device import make_generator
-from utils.train import History, evaluate, lm_loss, train
+from utils.train import History, ShuffledPasses, evaluate, lm_loss, train
 
 V = 5
 
@@ -282,3 +282,58 @@ def test_history_smoothed_averages_blocks_and_drops_a_partial_block():
     assert h.smoothed(2).tolist() == [2.0, 3.0]
     assert h.smoothed(5).tolist() == [4.0]
     assert h.smoothed(10).tolist() == [1.0, 3.0, 2.0, 4.0, 10.0]  # fewer steps than one block: as they are
+
+
+# --- shuffled passes ---------------------------------------------------------------------------------
+
+
+def test_shuffled_passes_show_every_example_once_per_pass():
+    n, batch = 23, 5  # 4 whole batches per pass; 3 examples of each order wait for a later pass
+    passes = ShuffledPasses(n, batch, seed=11)
+    assert passes.per_pass == 4
+    for e in range(3):
+        seen = torch.cat([passes(e * 4 + k) for k in range(4)])
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(11 + e))
+        assert torch.equal(seen, order[:20]) and len(set(seen.tolist())) == 20  # no example twice in a pass
+    counts = torch.bincount(torch.cat([passes(s) for s in range(4 * 40)]), minlength=n)
+    assert int(counts.min()) > 0 and int(counts.max() - counts.min()) <= 12  # every example, about equally
+    assert not torch.equal(passes(0), passes(4))  # each pass has its own order
+
+
+def test_shuffled_passes_depend_on_the_step_alone():
+    a, b = ShuffledPasses(50, 8, seed=3), ShuffledPasses(50, 8, seed=3)
+    walk = [a(s).tolist() for s in range(20)]
+    assert [b(s).tolist() for s in reversed(range(20))][::-1] == walk  # any order of asking, same batches
+    assert [ShuffledPasses(50, 8, seed=3)(s).tolist() for s in (13, 0)] == [walk[13], walk[0]]
+    assert ShuffledPasses(50, 8, seed=4)(0).tolist() != walk[0]
+
+
+def test_shuffled_passes_reject_bad_arguments():
+    for n, batch in ((0, 1), (5, 0), (5, True), (5.0, 2)):
+        with pytest.raises(ValueError, match="positive integer"):
+            ShuffledPasses(n, batch, seed=0)
+    with pytest.raises(ValueError, match="does not fit"):
+        ShuffledPasses(4, 5, seed=0)
+
+
+def test_train_takes_its_batches_from_the_sampler():
+    X, Y = _data(n=40)
+    seen = []
+
+    class Record(Tiny):
+        def forward(self, x):
+            seen.append(x.clone())
+            return super().forward(x)
+
+    passes = ShuffledPasses(40, 8, seed=5)
+    g = make_generator(7)
+    state = g.get_state()
+    h = train(Record(), X, Y, optimizer=torch.optim.SGD(Record().parameters(), lr=0.1), steps=3, generator=g,
+              batch_size=8, progress=False, sampler=passes)
+    assert all(torch.equal(x, X[passes(s)]) for s, x in enumerate(seen))
+    assert torch.equal(g.get_state(), state)  # the generator is not drawn from
+    # continuing a history asks the sampler for the global step
+    seen.clear()
+    train(Record(), X, Y, optimizer=torch.optim.SGD(Record().parameters(), lr=0.1), steps=2, generator=g,
+          batch_size=8, progress=False, sampler=passes, history=h)
+    assert torch.equal(seen[0], X[passes(3)]) and torch.equal(seen[1], X[passes(4)])

@@ -204,13 +204,15 @@ RECIPE_OPTIONS = {  # option -> (recipe field, type, help)
     "--floor": ("floor", float, "final learning rate as a fraction of the peak"),
     "--weight-decay": ("weight_decay", float, "AdamW's weight decay"),
     "--grad-clip": ("grad_clip", float, "clip the gradient norm to this (0: no clipping)"),
-    "--dropout": ("dropout", float, "dropout rate (transformer)"),
+    "--dropout": ("dropout", float, "dropout rate (transformer; rounded to a multiple of 1/256)"),
     "--block-size": ("block_size", int, "context window (mlp)"),
     "--n-embd": ("n_embd", int, "embedding width"),
     "--n-hidden": ("n_hidden", int, "hidden width (mlp, rnn, gru, lstm, bow)"),
     "--n-head": ("n_head", int, "attention heads (transformer)"),
     "--n-layer": ("n_layer", int, "blocks (transformer)"),
     "--row-len": ("row_len", int, "pack each batch's words into rows of this length (transformer; 0: padded)"),
+    "--sampling": ("sampling", str, "how batches are drawn: 'random' (with replacement) or 'passes' "
+                   "(shuffled passes over the items)"),
     "--alpha": ("alpha", float, "additive smoothing of the counts (bigram)"),
     "--eval-every": ("eval_every", int, "evaluate dev every this many steps"),
 }
@@ -240,6 +242,8 @@ def _recipe_from_args(args, base: Recipe) -> Recipe:
         raise UsageError(f"--lr must be a positive number, got {r.lr}; try the recipe's {base.lr}")
     if not 0 <= r.dropout < 1:
         raise UsageError(f"--dropout must be in [0, 1), got {r.dropout}; try {base.dropout}")
+    if r.sampling not in ("random", "passes"):
+        raise UsageError(f"--sampling must be 'random' or 'passes', got {r.sampling!r}; try {base.sampling!r}")
     if r.type == "bigram" and not r.alpha >= 0:
         raise UsageError(f"--alpha must be 0 or more, got {r.alpha}; try {base.alpha}")
     if r.type == "transformer" and (r.n_head < 1 or r.n_embd % r.n_head):
@@ -448,7 +452,8 @@ def _train_loop(args, recipe, ckpt, run_dir, path, digest, vocab, block_size, ma
         train(net, *data["train"], optimizer=optimizer, steps=remaining, generator=batches, batch_size=recipe.batch,
               lr_schedule=recipe.lr_schedule(), dev=data["dev"], eval_every=recipe.eval_every,
               grad_clip=recipe.grad_clip, device=device, progress=not args.quiet, history=history,
-              batch_fn=PackRows(recipe.row_len) if recipe.row_len else None, stop=stop)
+              batch_fn=PackRows(recipe.row_len) if recipe.row_len else None, stop=stop,
+              sampler=recipe.sampler(len(data["train"][0])))
         done = len(history.step_loss)
         finished = done >= recipe.steps
         test = evaluate(net, *data["test"], device=device) if finished else None

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from .device import SEED
-from .train import warmup_cosine
+from .train import ShuffledPasses, warmup_cosine
 
 #: The model types of ``sequentia train --type``.
 TYPES = ("bigram", "mlp", "rnn", "gru", "lstm", "bow", "transformer")
@@ -39,7 +39,9 @@ class Recipe:
     widths (``n_head``, ``n_layer`` for the Transformer). ``optimizer``: ``"sgd"`` (03), ``"adamw"``
     (05 and the bag of words: AdamW on every parameter) or ``"adamw-matrices"`` (06's Transformer:
     decay on the matrices only, betas (0.9, 0.99), the fused update). ``row_len``: pack the names of
-    each batch into rows of this length (06). ``alpha``: the bigram's smoothing (it trains by counting).
+    each batch into rows of this length (06). ``sampling``: ``"random"`` (each batch drawn with
+    replacement, 03–05) or ``"passes"`` (shuffled passes over the training items,
+    :class:`utils.train.ShuffledPasses`, 06's Transformer). ``alpha``: the bigram's smoothing (it trains by counting).
     """
 
     type: str
@@ -60,6 +62,7 @@ class Recipe:
     grad_clip: float | None = None
     optimizer: str = "sgd"
     row_len: int | None = None
+    sampling: str = "random"
     alpha: float = 0.0
     seed: int = SEED
     eval_every: int = 1000
@@ -99,6 +102,14 @@ class Recipe:
             return make_optimizer(model, self.lr, self.weight_decay)
         raise ValueError(f"unknown optimizer {self.optimizer!r}: use 'sgd', 'adamw' or 'adamw-matrices'.")
 
+    def sampler(self, n: int) -> Callable[[int], torch.Tensor] | None:
+        """What :func:`utils.train.train` takes as ``sampler`` for ``n`` training items (None: at random)."""
+        if self.sampling == "random":
+            return None
+        if self.sampling == "passes":
+            return ShuffledPasses(n, self.batch, self.seed)
+        raise ValueError(f"unknown sampling {self.sampling!r}: use 'random' or 'passes'.")
+
 
 #: 01: add-α smoothing of the counts, α = 0.3 chosen on dev (the bigram trains by counting).
 BIGRAM = Recipe("bigram", "01_bigram_counting", block_size=1, alpha=0.3, steps=0, batch=1, eval_every=1)
@@ -122,9 +133,9 @@ BOW = Recipe("bow", "06_transformer", n_embd=32, n_hidden=128, steps=3000, batch
 
 #: 06's Transformer: the run that ``notebooks/transformer_sweep.json`` chose on dev (tests/test_models.py
 #: checks that they agree).
-TRANSFORMER = Recipe("transformer", "06_transformer", n_embd=64, n_head=4, n_layer=3, dropout=0.05, steps=4000,
-                     batch=128, lr=8e-3, warmup=200, floor=0.02, weight_decay=0.1, grad_clip=1.0,
-                     optimizer="adamw-matrices", row_len=32, eval_every=1000)
+TRANSFORMER = Recipe("transformer", "06_transformer", n_embd=64, n_head=2, n_layer=3, dropout=0.05, steps=6000,
+                     batch=128, lr=8e-3, warmup=200, floor=0.02, weight_decay=0.3, grad_clip=1.0,
+                     optimizer="adamw-matrices", row_len=32, sampling="passes", eval_every=1000)
 
 RECIPES: dict[str, Recipe] = {r.type: r for r in (BIGRAM, MLP, RNN, GRU, LSTM, BOW, TRANSFORMER)}
 assert tuple(RECIPES) == TYPES

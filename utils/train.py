@@ -56,6 +56,37 @@ def warmup_cosine(peak: float, warmup: int, total: int, floor: float) -> Callabl
     return lr
 
 
+class ShuffledPasses:
+    """Batches that walk through the data in shuffled passes, so every example is seen once per pass.
+
+    ``train(..., sampler=ShuffledPasses(n, batch_size, seed))``. Pass ``e`` visits the ``n`` examples in
+    the order ``torch.randperm(n)`` drawn from a generator seeded with ``seed + e``, ``batch_size`` at a
+    time; the ``n mod batch_size`` examples left at the end of an order wait for a later pass. Step ``s``
+    is batch ``s mod k`` of pass ``s // k`` (``k = n // batch_size``), so a step's batch follows from the
+    step alone and a resumed run draws exactly the batches of an uninterrupted one.
+    ``06_transformer`` writes it by hand first.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int):
+        for name, value in (("n", n), ("batch_size", batch_size)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if batch_size > n:
+            raise ValueError(f"a batch of {batch_size} does not fit {n} examples: lower the batch size.")
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.per_pass = n // batch_size
+        self._pass, self._order = -1, torch.empty(0, dtype=torch.long)
+
+    def __call__(self, step: int) -> torch.Tensor:
+        e, k = divmod(step, self.per_pass)
+        if e != self._pass:
+            self._pass, self._order = e, torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed + e))
+        return self._order[k * self.batch_size : (k + 1) * self.batch_size]
+
+    def __repr__(self) -> str:
+        return f"ShuffledPasses(n={self.n}, batch_size={self.batch_size}, seed={self.seed})"
+
+
 @torch.no_grad()
 def evaluate(
     model: Callable[[torch.Tensor], torch.Tensor],
@@ -121,6 +152,7 @@ def train(
     history: History | None = None,
     batch_fn: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
     stop: Callable[[], bool] | None = None,
+    sampler: Callable[[int], torch.Tensor] | None = None,
 ) -> History:
     """Minibatch gradient descent: sample a batch, forward, loss, backward, step; repeat ``steps`` times.
 
@@ -133,6 +165,8 @@ def train(
     into fewer rows with :class:`utils.packing.PackRows`); the batches drawn are the same either way.
     ``stop()``, if given, is asked after every completed step: when it returns True the loop ends
     there (``sequentia train`` stops this way on Ctrl-C, then saves a checkpoint to resume from).
+    ``sampler(step)``, if given, returns the indices of each step's examples instead (``06_transformer``
+    walks through shuffled passes with :class:`ShuffledPasses`); ``generator`` is then not drawn from.
     """
     _check_cpu(generator)
     _check_data(X, Y)
@@ -150,7 +184,10 @@ def train(
         if lr_schedule is not None:
             for group in optimizer.param_groups:
                 group["lr"] = lr_schedule(start_step + i)
-        ix = torch.randint(0, X.shape[0], (batch_size,), generator=generator)
+        if sampler is None:
+            ix = torch.randint(0, X.shape[0], (batch_size,), generator=generator)
+        else:
+            ix = sampler(start_step + i)
         xb, yb = X[ix], Y[ix]
         if batch_fn is not None:
             xb, yb = batch_fn(xb, yb)

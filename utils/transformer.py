@@ -20,7 +20,38 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .packing import PackRows, segment_positions
-from .train import History, train, warmup_cosine
+from .train import History, ShuffledPasses, train, warmup_cosine
+
+
+class Dropout(nn.Module):
+    """Dropout whose mask costs one random byte per activation; ``06_transformer`` writes it by hand.
+
+    ``nn.Dropout`` draws one random number per activation, and on a CPU drawing them takes longer than
+    the rest of the layer (a tenth of a training step of this model, seven times over). A random
+    64-bit integer holds eight random bytes, so one draw serves eight activations: an activation is
+    dropped when its byte is below ``cut = round(256 p)``. The rate is therefore ``cut / 256``, ``p``
+    rounded to a multiple of 1/256 (0.05 becomes 13/256 = 0.0508); the survivors are scaled by
+    ``1 / (1 − rate)``, so the expected activation is unchanged. Draws from PyTorch's global
+    generator, as ``nn.Dropout`` does; the identity in eval mode.
+    """
+
+    def __init__(self, p: float):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {p}.")
+        self.cut = min(255, round(256 * p))
+        self.p = self.cut / 256
+
+    def forward(self, x):
+        if not self.training or self.cut == 0:
+            return x
+        n = x.numel()
+        words = torch.randint(-(2**63), 2**63 - 1, ((n + 7) // 8,), dtype=torch.int64, device=x.device)
+        keep = words.view(torch.uint8)[:n].view(x.shape).to(x.dtype).ge_(self.cut)  # 1.0 with probability 1 − p
+        return x * keep.mul_(1 / (1 - self.p))
+
+    def extra_repr(self) -> str:
+        return f"p={self.p:.4f} ({self.cut}/256)"
 
 
 def attention(q, k, v, mask=None):
@@ -40,7 +71,7 @@ class MultiHeadAttention(nn.Module):
         self.n_head = n_head
         self.qkv = nn.Linear(n_embd, 3 * n_embd)
         self.proj = nn.Linear(n_embd, n_embd)
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
         self.fused, self.weights = True, None
 
     def forward(self, x, mask=None):  # x (B, T, C), mask (B, T, T) or None (causal)
@@ -63,7 +94,7 @@ class Block(nn.Module):
         self.attn = MultiHeadAttention(n_embd, n_head, dropout)
         self.ln2 = nn.LayerNorm(n_embd)
         self.mlp = nn.Sequential(
-            nn.Linear(n_embd, 4 * n_embd), nn.GELU(), nn.Linear(4 * n_embd, n_embd), nn.Dropout(dropout)
+            nn.Linear(n_embd, 4 * n_embd), nn.GELU(), nn.Linear(4 * n_embd, n_embd), Dropout(dropout)
         )
 
     def forward(self, x, mask=None):
@@ -79,7 +110,7 @@ class GPT(nn.Module):
         super().__init__()
         self.tok = nn.Embedding(vocab_size, n_embd)
         self.pos = nn.Embedding(block_size, n_embd)
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
         self.blocks = nn.ModuleList([Block(n_embd, n_head, dropout) for _ in range(n_layer)])
         self.ln_f = nn.LayerNorm(n_embd)
         self.head = nn.Linear(n_embd, vocab_size, bias=False)
@@ -118,7 +149,7 @@ def init_gpt(model: GPT, generator: torch.Generator, n_layer: int) -> GPT:
 
 #: The fields of a recipe (``06_transformer`` reads the chosen one from ``transformer_sweep.json``).
 RECIPE_KEYS = ("n_embd", "n_head", "n_layer", "dropout", "lr", "steps", "batch", "warmup", "floor",
-               "weight_decay", "row_len")
+               "weight_decay", "row_len", "sampling")
 
 
 def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:
@@ -149,12 +180,16 @@ def train_recipe(
     The weights are drawn from a generator seeded with ``seed``, the batches from a second one seeded
     the same way, and dropout's masks from PyTorch's global generator, seeded with ``seed`` just
     before training. Rows are packed (``recipe["row_len"]`` positions) when ``row_len`` is set, else
-    padded.
+    padded. ``recipe["sampling"]``: ``"passes"`` walks through shuffled passes over ``Xtr``
+    (:class:`utils.train.ShuffledPasses`, seeded with ``seed``), ``"random"`` draws each batch with
+    replacement.
     """
     missing = [k for k in RECIPE_KEYS if k not in recipe]
     if missing:
         raise ValueError(f"the recipe lacks {missing}")
     r = recipe
+    if r["sampling"] not in ("random", "passes"):
+        raise ValueError(f"unknown sampling {r['sampling']!r}: use 'random' or 'passes'.")
     model = GPT(vocab_size, block_size, r["n_embd"], r["n_head"], r["n_layer"], r["dropout"])
     init_gpt(model, torch.Generator().manual_seed(seed), r["n_layer"]).to(device or "cpu")
     optimizer = make_optimizer(model, r["lr"], r["weight_decay"])
@@ -164,5 +199,6 @@ def train_recipe(
         batch_size=r["batch"], lr_schedule=warmup_cosine(r["lr"], r["warmup"], r["steps"], r["floor"]),
         dev=dev, eval_every=eval_every, grad_clip=1.0, device=device, progress=progress,
         batch_fn=PackRows(r["row_len"]) if r["row_len"] else None,
+        sampler=ShuffledPasses(Xtr.shape[0], r["batch"], seed) if r["sampling"] == "passes" else None,
     )
     return model, history
