@@ -689,17 +689,16 @@ assert 2.45 < dev_nll < 2.46 and 2.45 < test_nll < 2.47
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # This model is packaged as `utils.models.Bigram` (its logits are the log of the smoothed table), and
-# its recipe in `utils.recipes` holds the α chosen here: `sequentia train --type bigram` counts with it.
+# its recipe (in `utils/models/bigram.py`, read as `RECIPES["bigram"]`) holds the α chosen here: `sequentia train --type bigram` counts with it.
 # The packaged model gives the same probabilities as `P_best`:
 
 # %%
-from utils.models import Bigram
-from utils.recipes import RECIPES
+from utils.models import RECIPES, Bigram
 
-packaged = Bigram.from_counts(N_train, RECIPES["bigram"].alpha)
-assert RECIPES["bigram"].alpha == best_alpha
+packaged = Bigram.from_counts(N_train, RECIPES["bigram"].model.alpha)
+assert RECIPES["bigram"].model.alpha == best_alpha
 assert torch.equal(packaged(Xdev[None])[0], P_best.log()[Xdev])  # (22655, 27) logits: log P_best, row by row
-print(f"utils.models.Bigram with the recipe's α = {RECIPES['bigram'].alpha}: the logits of P_best, exactly")
+print(f"utils.models.Bigram with the recipe's α = {RECIPES['bigram'].model.alpha}: the logits of P_best, exactly")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

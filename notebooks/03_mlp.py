@@ -49,12 +49,11 @@ import utils
 from utils.data import Vocab, context_windows, load_words, split_words
 from utils.device import get_device, make_generator
 from utils.exercises import check
-from utils.models import n_params  # sum(p.numel() for p in model.parameters())
+from utils.models import RECIPES, n_params  # n_params: sum(p.numel() for p in model.parameters())
 from utils.plotting import plot_embedding_2d, plot_loss
-from utils.recipes import RECIPES
 from utils.results import markdown_table, publish, read_results
 from utils.sampling import sample
-from utils.train import evaluate, train, warmup_cosine
+from utils.train import evaluate, lr_schedule, make_optimizer, train, warmup_cosine
 
 # One CPU thread, as in every notebook: the same digits on every run (see notebook 00), and our
 # matrices are small (a few hundred columns at most), so a second thread would mostly add overhead.
@@ -838,7 +837,7 @@ print(f"lowest smoothed loss near lr = {lr_final}")
 
 # %%
 assert 0.1 <= lr_final <= 1.0, lr_final
-assert lr_final == RECIPES["mlp"].lr  # the final model's recipe (utils/recipes.py) holds this choice
+assert lr_final == RECIPES["mlp"].lr  # the final model's recipe (utils/models/mlp.py) holds this choice
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # We decay from that rate with the **cosine schedule** of section 11 (from the peak down to 5% of
@@ -849,14 +848,15 @@ assert lr_final == RECIPES["mlp"].lr  # the final model's recipe (utils/recipes.
 # NBVAL_IGNORE_OUTPUT
 recipe = RECIPES["mlp"]  # k = 3, d = 12, H = 300, 20,000 steps of 256, cosine from lr_final down to 5%
 final_steps = recipe.steps
-cosine = recipe.lr_schedule()  # lr_final · (0.05 + 0.95 · ½(1 + cos(π · step / final_steps)))
-final = MLP(V, recipe.block_size, recipe.n_embd, recipe.n_hidden, generator=make_generator()).to(device)  # a fresh start
+cosine = lr_schedule(recipe)  # lr_final · (0.05 + 0.95 · ½(1 + cos(π · step / final_steps)))
+sizes = recipe.model  # MLPSettings(block_size=3, n_embd=12, n_hidden=300)
+final = MLP(V, sizes.block_size, sizes.n_embd, sizes.n_hidden, generator=make_generator()).to(device)  # a fresh start
 print(f"{n_params(final):,} parameters · lr {cosine(0):.3f} → {cosine(final_steps // 2):.3f} → {cosine(final_steps - 1):.3f}")
 print(f"{final_steps * 256 / len(Xtr):.0f} passes over the training set")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-hist_final = train(final, Xtr, Ytr, optimizer=torch.optim.SGD(final.parameters(), lr=lr_final), steps=final_steps,
+hist_final = train(final, Xtr, Ytr, optimizer=make_optimizer(recipe, final), steps=final_steps,  # SGD at lr_final
                    generator=make_generator(), batch_size=recipe.batch, lr_schedule=cosine, dev=(Xdev, Ydev),
                    eval_every=recipe.eval_every, device=device)
 train_final = evaluate(final, Xtr, Ytr, device=device)

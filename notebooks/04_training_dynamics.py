@@ -50,7 +50,7 @@ from utils.exercises import check
 from utils.plotting import plot_loss
 from utils.results import publish, read_results
 from utils.sampling import sample
-from utils.train import evaluate, train
+from utils.train import evaluate, lr_schedule, make_optimizer, train
 
 # One CPU thread, as in every notebook: the same digits on every run (see notebook 00), and our
 # matrices are small (a few hundred columns at most), so a second thread would mostly add overhead.
@@ -908,11 +908,11 @@ assert torch.allclose(bn_ours.running_var, bn_torch.running_var, atol=1e-6)
 print("BatchNorm over (batch, position) agrees with nn.BatchNorm1d on (B, C, T)")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# `utils.wavenet.WaveNet` packages this model as a `torch.nn.Module` (its `BatchNorm` is the one
+# `utils.models.WaveNet` packages this model as a `torch.nn.Module` (its `BatchNorm` is the one
 # above, with `nn.Parameter`s and buffers). Given our weights it computes the same logits:
 
 # %%
-from utils.wavenet import WaveNet  # noqa: E402  (imported here, once the model has been written out)
+from utils.models import RECIPES, WaveNet  # noqa: E402  (imported here, once the model has been written out)
 
 wn = WaveNet(V, 8, n_embd, n_hidden, generator=make_generator())
 with torch.no_grad():
@@ -931,14 +931,19 @@ print(wn)
 # on dev in a few trial runs within the notebook's time budget (the test split was not looked at).
 
 # %%
+wn_recipe = RECIPES["wavenet"]  # these settings, as `sequentia train --type wavenet` uses them (utils/models/wavenet.py)
+assert (wn_recipe.model.block_size, wn_recipe.model.n_embd, wn_recipe.model.n_hidden) == (8, n_embd, n_hidden)
 wn = WaveNet(V, 8, n_embd, n_hidden, generator=make_generator()).to(device)
 wn_params = sum(p.numel() for p in wn.parameters())
-wn_steps, wn_lr, wn_batch = 2000, 8e-3, 1024
+wn_steps, wn_lr, wn_batch = wn_recipe.steps, wn_recipe.lr, wn_recipe.batch  # 2000, 8e-3, 1024
 
 
 def wn_schedule(step):
     warm = min(1.0, (step + 1) / 100)
     return wn_lr * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / wn_steps)))
+
+
+assert all(wn_schedule(s) == lr_schedule(wn_recipe)(s) for s in range(wn_steps))  # the recipe's "ramped-cosine"
 
 
 with torch.no_grad():
@@ -949,7 +954,7 @@ assert abs(wn_first - math.log(V)) < 0.1
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-hist_wn = train(wn, Xtr8, Ytr8, optimizer=torch.optim.AdamW(wn.parameters(), lr=wn_lr, weight_decay=0.01),
+hist_wn = train(wn, Xtr8, Ytr8, optimizer=make_optimizer(wn_recipe, wn),  # AdamW, lr wn_lr, weight decay 0.01
                 steps=wn_steps, generator=make_generator(), batch_size=wn_batch, lr_schedule=wn_schedule,
                 dev=(Xdev8, Ydev8), eval_every=1000, device=device)
 train_wn = evaluate(wn, Xtr8, Ytr8, device=device)

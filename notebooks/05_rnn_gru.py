@@ -49,12 +49,11 @@ from utils import REPO_ROOT
 from utils.data import IGNORE_INDEX, Vocab, load_words, padded_sequences, split_words
 from utils.device import get_device, make_generator
 from utils.exercises import check
-from utils.models import n_params
+from utils.models import RECIPES, n_params
 from utils.plotting import plot_loss
-from utils.recipes import RECIPES
 from utils.results import markdown_table, publish, read_results
 from utils.sampling import sample
-from utils.train import evaluate, lm_loss, train
+from utils.train import evaluate, lm_loss, lr_schedule, make_optimizer, train
 
 torch.set_num_threads(1)  # one thread: the same digits on every run (see notebook 00)
 device = get_device()
@@ -657,15 +656,15 @@ assert abs(clipped / c - 1) < 1e-4 and same
 # split is read once, in section 7.
 
 # %%
-recipe = RECIPES["rnn"]  # the recipe above, in utils/recipes.py (the same for "gru" and "lstm")
-assert (recipe.n_embd, recipe.n_hidden) == (E, H)
+recipe = RECIPES["rnn"]  # the recipe above, in utils/models/recurrent.py (the same for "gru" and "lstm")
+assert (recipe.model.n_embd, recipe.model.n_hidden) == (E, H)
 batch_size, steps = recipe.batch, recipe.steps  # 256, 800
 lr_max, lr_min = recipe.lr, recipe.lr * recipe.floor  # 0.01, 0.001
-cosine_lr = recipe.lr_schedule()  # lr_min + ½ (lr_max − lr_min)(1 + cos(π · step / steps)): utils.train.warmup_cosine
+cosine_lr = lr_schedule(recipe)  # lr_min + ½ (lr_max − lr_min)(1 + cos(π · step / steps)): utils.train.warmup_cosine
 
 
 def fit(model):
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr_max, weight_decay=recipe.weight_decay)  # 0.01
+    optimizer = make_optimizer(recipe, model)  # AdamW at lr_max, weight decay 0.01
     return train(model, X_train, Y_train, optimizer=optimizer, steps=steps, generator=make_generator(),
                  batch_size=batch_size, lr_schedule=cosine_lr, dev=(X_dev, Y_dev), eval_every=recipe.eval_every,
                  grad_clip=recipe.grad_clip, device=device)

@@ -52,17 +52,17 @@ import torch.nn.functional as F
 from IPython.display import Markdown, display
 
 import utils
-import utils.transformer as transformer
+import utils.models.transformer as transformer
 from utils.data import Vocab, load_words, padded_sequences, split_words
 from utils.device import SEED, get_device, make_generator
 from utils.exercises import check
 from utils.matmul_viz import show_matmul
+from utils.models import RECIPES, recipe_from_dict
 from utils.packing import PackRows, pack_rows, segment_positions
 from utils.plotting import plot_attention, plot_loss
-from utils.recipes import RECIPES
 from utils.results import markdown_table, publish, read_course_results
 from utils.sampling import sample
-from utils.train import ShuffledPasses, evaluate, lm_loss, train
+from utils.train import ShuffledPasses, evaluate, lm_loss, lr_schedule, make_optimizer, train
 
 torch.set_num_threads(1)  # one thread: the same results on any number of cores, and two notebooks can share a machine
 device = get_device()
@@ -203,8 +203,8 @@ class BagOfWords(nn.Module):
         return self.out(h)  # (B, T, V)
 
 
-bow_recipe = RECIPES["bow"]  # this baseline's settings, in utils/recipes.py: 32 channels, 128 hidden units
-bow = init_weights(BagOfWords(V, block_size, bow_recipe.n_embd, bow_recipe.n_hidden), make_generator()).to(device)
+bow_recipe = RECIPES["bow"]  # this baseline's settings, in utils/models/bow.py: 32 channels, 128 hidden units
+bow = init_weights(BagOfWords(V, block_size, bow_recipe.model.n_embd, bow_recipe.model.n_hidden), make_generator()).to(device)
 bow_params = sum(p.numel() for p in bow.parameters())
 print(f"{bow_params:,} parameters; logits", tuple(bow(Xtr[:2].to(device)).shape))
 
@@ -217,10 +217,10 @@ print(f"{bow_params:,} parameters; logits", tuple(bow(Xtr[:2].to(device)).shape)
 # %%
 # NBVAL_IGNORE_OUTPUT
 BOW_STEPS = bow_recipe.steps  # 3,000 steps of 64 names
-bow_opt = torch.optim.AdamW(bow.parameters(), lr=bow_recipe.lr, weight_decay=bow_recipe.weight_decay)
+bow_opt = make_optimizer(bow_recipe, bow)  # AdamW, lr 3e-3, weight decay 0.01
 bow_hist = train(
     bow, Xtr, Ytr, optimizer=bow_opt, steps=BOW_STEPS, generator=make_generator(), batch_size=bow_recipe.batch,
-    lr_schedule=bow_recipe.lr_schedule(),  # 3e-3 for the first half, then 1e-3
+    lr_schedule=lr_schedule(bow_recipe),  # 3e-3 for the first half, then 1e-3
     dev=(Xdev, Ydev), eval_every=bow_recipe.eval_every, device=device,
 )
 bow_dev = evaluate(bow, Xdev, Ydev, device=device)
@@ -394,14 +394,14 @@ print("evaluation: unchanged:", torch.equal(drop(ones), ones))
 assert abs((dropped == 0).float().mean() - drop.p) < 0.02 and abs(dropped.mean() - 1.0) < 0.03
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The same layer is `utils.transformer.Dropout`: from the same seed it drops the same activations.
+# The same layer is `utils.models.transformer.Dropout`: from the same seed it drops the same activations.
 # And the reason for the twist, timed on this machine on the activations of one layer for about one
 # training batch (960 positions × 64 channels):
 
 # %%
 torch.manual_seed(SEED)
 assert torch.equal(transformer.Dropout(0.2)(ones), dropped)
-print("utils.transformer.Dropout drops the same activations")
+print("utils.models.transformer.Dropout drops the same activations")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -578,8 +578,9 @@ def init_gpt(model, generator, n_layer):
 
 
 sweep = json.loads((utils.REPO_ROOT / "notebooks" / "transformer_sweep.json").read_text())
-recipe = next(r for r in sweep["runs"] if r["name"] == sweep["chosen"])  # the setting dev chose
-config = {k: recipe[k] for k in ("n_embd", "n_head", "n_layer", "dropout")}
+chosen = next(r for r in sweep["runs"] if r["name"] == sweep["chosen"])  # the run dev chose, with its figures
+recipe = recipe_from_dict(chosen["recipe"])  # its settings: a Recipe, like every recipe of the course
+config = {k: getattr(recipe.model, k) for k in ("n_embd", "n_head", "n_layer", "dropout")}
 model = init_gpt(GPT(V, block_size, **config), make_generator(), config["n_layer"]).to(device)
 n_params = sum(p.numel() for p in model.parameters())  # the tied matrix is counted once
 print(config)
@@ -617,7 +618,7 @@ print(f"dev loss at initialisation {init_dev:.2f}; ln V = {math.log(V):.4f}")
 # trained that way before this section was written). Count that too.
 
 # %%
-BATCH = recipe["batch"]
+BATCH = recipe.batch
 g_batches = make_generator()
 useful = full = trimmed = 0
 for _ in range(200):
@@ -713,8 +714,8 @@ print("helper rows:", [vocab.decode(r) for r in X_pk])
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The model that reads packed rows is our `GPT` with a new `forward`: positions and mask from the
 # row, the mask handed to every block. Build it from the same generator: it has exactly the same
-# parameters. (The same class lives in `utils.transformer`, which the sweep of section 5 and
-# `make bench` train; check that it is the same model.)
+# parameters. (The same class lives in `utils.models.transformer`, which the command, the sweep of
+# section 5 and `make bench` train; check that it is the same model.)
 
 # %%
 class PackedGPT(GPT):
@@ -731,7 +732,7 @@ model = init_gpt(PackedGPT(V, block_size, **config), make_generator(), config["n
 reference = transformer.init_gpt(transformer.GPT(V, block_size, **config), make_generator(), config["n_layer"])
 for other in (padded_model, reference):
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), other.state_dict().values(), strict=True))
-print("PackedGPT, GPT and utils.transformer.GPT start from the same", f"{n_params:,} parameters")
+print("PackedGPT, GPT and utils.models.GPT start from the same", f"{n_params:,} parameters")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the claim: on the same names, the packed model's loss equals the padded model's. Take the
@@ -741,7 +742,7 @@ print("PackedGPT, GPT and utils.transformer.GPT start from the same", f"{n_param
 # same check on the trained model follows in section 5.
 
 # %%
-ROW_LEN = recipe["row_len"]
+ROW_LEN = recipe.model.row_len
 xb, yb = Xtr[:128], Ytr[:128]
 xp, yp = pack_rows(xb, yb, ROW_LEN)
 model.eval()
@@ -753,7 +754,7 @@ with torch.no_grad():
     loss_reference = lm_loss(reference(xp), yp).item()
 print(f"128 names: {xb.numel():,} positions padded, {xp.numel():,} packed ({xp.shape[0]} rows of {ROW_LEN})")
 assert abs(loss_packed - loss_padded) < 1e-5 and abs(loss_reference - loss_packed) < 1e-5
-print("loss on padded rows and on packed rows agree to within 1e-5 (so does utils.transformer.GPT)")
+print("loss on padded rows and on packed rows agree to within 1e-5 (so does utils.models.GPT)")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # And the speed-up, measured on this machine: a few training steps of each kind, taking turns, on
@@ -839,28 +840,28 @@ shown = ("name", "n_head", "dropout", "lr", "weight_decay", "sampling", "steps",
          "train_seconds")
 print(f"CPU: {sweep['cpu']} ({sweep['cpu_capability']}), {sweep['threads']} thread per run, "
       f"{sweep['jobs']} runs at a time")
-display(Markdown(markdown_table(sweep["runs"], columns=shown)))
+display(Markdown(markdown_table([r["recipe"] | r for r in sweep["runs"]], columns=shown)))  # each run's settings and figures
 best_on_dev = min(sweep["runs"], key=lambda r: r["dev"])
-assert sweep["chosen"] == best_on_dev["name"] and recipe is best_on_dev
+assert sweep["chosen"] == best_on_dev["name"] and chosen is best_on_dev
 assert all("test" not in r for r in sweep["runs"])
 print("dev chose:", sweep["chosen"])
 
 # %%
 runs = {r["name"]: r for r in sweep["runs"]}
 before = runs["before: 4,000 steps at random"]
-print(f"dev {before['dev']:.4f} before, {recipe['dev']:.4f} now: {before['dev'] - recipe['dev']:.4f} lower")
-differ = lambda a, b: [k for k in transformer.RECIPE_KEYS if a[k] != b[k]]  # the settings two runs differ in
-pair = next(sorted((a, b), key=lambda r: r["dropout"]) for a in sweep["runs"] for b in sweep["runs"]
-            if differ(a, b) == ["dropout"])  # two runs that differ in their dropout only
+print(f"dev {before['dev']:.4f} before, {chosen['dev']:.4f} now: {before['dev'] - chosen['dev']:.4f} lower")
+differ = lambda a, b: {k for k, v in a["recipe"].items() if b["recipe"][k] != v}  # the settings two runs differ in
+pair = next(sorted((a, b), key=lambda r: r["recipe"]["dropout"]) for a in sweep["runs"] for b in sweep["runs"]
+            if differ(a, b) == {"dropout"})  # two runs that differ in their dropout only
 for r in pair:
-    print(f"dropout {r['dropout']:<4}: dev {r['dev']:.4f}, training names {r['train_sample']:.4f}, "
+    print(f"dropout {r['recipe']['dropout']:<4}: dev {r['dev']:.4f}, training names {r['train_sample']:.4f}, "
           f"gap {r['dev'] - r['train_sample']:.3f}")
 gaps = [r["dev"] - r["train_sample"] for r in pair]
 assert gaps[0] > gaps[1], gaps  # less dropout, wider gap
-assert recipe["dev"] < before["dev"] - 0.01
-four_heads = next(r for r in sweep["runs"] if differ(r, recipe) == ["n_head", "steps"])
-per_step = lambda r: r["train_seconds"] / r["steps"]
-assert recipe["n_head"] < four_heads["n_head"] and per_step(recipe) < per_step(four_heads)  # fewer heads, cheaper steps
+assert chosen["dev"] < before["dev"] - 0.01
+four_heads = next(r for r in sweep["runs"] if differ(r, chosen) == {"n_head", "steps"})
+per_step = lambda r: r["train_seconds"] / r["recipe"]["steps"]
+assert recipe.model.n_head < four_heads["recipe"]["n_head"] and per_step(chosen) < per_step(four_heads)  # fewer heads, cheaper steps
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The less dropout, the more closely the model fits its training names compared with names it has
@@ -869,7 +870,7 @@ assert recipe["n_head"] < four_heads["n_head"] and per_step(recipe) < per_step(f
 # same, not how fast any machine is.
 
 # %%
-STEPS, LR, WARMUP, FLOOR = recipe["steps"], recipe["lr"], recipe["warmup"], recipe["floor"]
+STEPS, LR, WARMUP, FLOOR = recipe.steps, recipe.lr, recipe.warmup, recipe.floor
 
 
 def warmup_cosine(step, peak=LR, warmup=WARMUP, total=STEPS, floor=FLOOR):
@@ -890,7 +891,7 @@ plt.show()
 decay = [p for p in model.parameters() if p.dim() >= 2]
 no_decay = [p for p in model.parameters() if p.dim() < 2]
 optimizer = torch.optim.AdamW(
-    [{"params": decay, "weight_decay": recipe["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
+    [{"params": decay, "weight_decay": recipe.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
     lr=LR, betas=(0.9, 0.99), fused=True,
 )
 print(f"{sum(p.numel() for p in decay):,} parameters decayed, {sum(p.numel() for p in no_decay):,} not")
@@ -948,7 +949,7 @@ gpt_dev = evaluate(model, Xdev, Ydev, device=device)
 print(f"Transformer: dev {gpt_dev:.4f} after {STEPS} steps, {history.seconds:.1f} s")
 
 # %%
-assert abs(gpt_dev - recipe["dev"]) < 0.01, (gpt_dev, recipe["dev"])  # the sweep trained the same model
+assert abs(gpt_dev - chosen["dev"]) < 0.01, (gpt_dev, chosen["dev"])  # the sweep trained the same model
 assert gpt_dev < bow_dev - 0.2, (gpt_dev, bow_dev)
 print("Transformer dev loss within 0.01 of the sweep's run of the same recipe, and more than 0.2 below the bag of words")
 
@@ -965,21 +966,21 @@ assert abs(trained_packed - trained_padded) < 1e-5, (trained_packed, trained_pad
 print("trained model: loss on padded rows and on packed rows agree to within 1e-5")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The Transformer is packaged as `utils.models.GPT` (its code lives in `utils/transformer.py`), and
-# the recipe dev chose is `utils.recipes.RECIPES["transformer"]`, what `sequentia train --type
+# The Transformer is packaged as `utils.models.GPT` (its code lives in `utils/models/transformer.py`),
+# and the recipe dev chose is `utils.models.RECIPES["transformer"]`, what `sequentia train --type
 # transformer` trains with. Loaded with our trained weights, the packaged model computes the same logits
 # on packed rows, and the recipe's schedule is the one we trained with:
 
 # %%
 packaged_recipe = RECIPES["transformer"]
-assert all(getattr(packaged_recipe, k) == recipe[k] for k in transformer.RECIPE_KEYS)
-assert all(packaged_recipe.lr_schedule()(s) == warmup_cosine(s) for s in range(STEPS))
+assert packaged_recipe == recipe  # every setting, the sweep's choice
+assert all(lr_schedule(packaged_recipe)(s) == warmup_cosine(s) for s in range(STEPS))
 with torch.random.fork_rng(devices=[]):  # building the layers draws from PyTorch's global generator: undo that
     packaged = utils.models.GPT(V, block_size, **config).to(device).eval()
 packaged.load_state_dict(model.state_dict())
 with torch.no_grad():
     assert torch.allclose(packaged(xp), model(xp), atol=1e-6)  # (rows, 32, 27): packed rows of the first 128 names
-print("utils.models.GPT with our trained weights: the same logits (to 1e-6); utils.recipes holds the recipe dev chose")
+print("utils.models.GPT with our trained weights: the same logits (to 1e-6); RECIPES['transformer'] is the recipe dev chose")
 
 # %%
 plot_loss({"Transformer": history, "bag of words": bow_hist}, window=100, title="Training and dev loss")
@@ -1370,7 +1371,7 @@ publish("06_transformer", our_rows)
 # ## Where next: make more of your own list
 #
 # Every model of the course, from the counting bigram to this Transformer, is packaged in
-# `utils/models.py` with its notebook's recipe in `utils/recipes.py`, and the `sequentia` command
+# `utils/models/`, one module per family, beside its notebook's recipe, and the `sequentia` command
 # trains them on any list, one item per line. The README's section
 # "Make more of your own list" (in `README.md` at the top of the repository) trains this notebook's
 # Transformer on the 4,889 names of the world's country subdivisions (`make data` provisions them) with

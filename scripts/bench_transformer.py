@@ -13,14 +13,13 @@ the notebook's training step before packing (padded rows trimmed to the batch's 
 - ``padded, fused AdamW``: the same, with AdamW's single-kernel update (``fused=True``).
 - ``packed, nn.Dropout``: names packed whole into rows of 32 (utils.packing), positions restarting at
   each name, block-diagonal causal mask; fused AdamW.
-- ``packed, byte-mask dropout``: the same with :class:`utils.transformer.Dropout`, which draws one
+- ``packed, byte-mask dropout``: the same with :class:`utils.models.transformer.Dropout`, which draws one
   random byte per activation instead of one random number. This is notebook 06's training step.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from datetime import UTC, datetime
@@ -28,14 +27,12 @@ from pathlib import Path
 
 import torch
 
-from utils import REPO_ROOT
 from utils.data import IGNORE_INDEX, Vocab, load_words, padded_sequences, split_words
 from utils.device import SEED
+from utils.models import RECIPES
+from utils.models.transformer import GPT, Dropout, init_gpt
 from utils.packing import pack_rows
 from utils.train import lm_loss
-from utils.transformer import GPT, Dropout, init_gpt
-
-SWEEP = REPO_ROOT / "notebooks" / "transformer_sweep.json"
 
 
 def forward_causal(model: GPT, idx: torch.Tensor) -> torch.Tensor:
@@ -48,7 +45,7 @@ def forward_causal(model: GPT, idx: torch.Tensor) -> torch.Tensor:
 
 
 def with_torch_dropout(model: GPT) -> GPT:
-    """Every :class:`utils.transformer.Dropout` of ``model`` replaced by ``nn.Dropout`` of the same rate."""
+    """Every :class:`utils.models.transformer.Dropout` of ``model`` replaced by ``nn.Dropout`` of the same rate."""
     for module in list(model.modules()):
         for name, child in list(module.named_children()):
             if isinstance(child, Dropout):
@@ -84,11 +81,7 @@ def main() -> None:
     train_words, _, _ = split_words(words)
     max_len = max(len(w) for w in words)
     Xtr, Ytr = padded_sequences(train_words, vocab, max_len)
-    recipe = dict(n_embd=64, n_head=4, n_layer=3, dropout=0.1, batch=128, row_len=32)
-    if SWEEP.exists():
-        sweep = json.loads(SWEEP.read_text())
-        chosen = next(r for r in sweep["runs"] if r["name"] == sweep["chosen"])
-        recipe = {k: chosen[k] for k in recipe}
+    recipe = RECIPES["transformer"].to_dict()  # the recipe the sweep chose (tests/test_models.py checks it)
 
     def variant(packed: bool, fused: bool, byte_dropout: bool):
         model = init_gpt(GPT(len(vocab), max_len + 1, recipe["n_embd"], recipe["n_head"], recipe["n_layer"],

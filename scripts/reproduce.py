@@ -20,19 +20,18 @@ import time
 from pathlib import Path
 
 from utils import DEFAULT_DATA, REPO_ROOT
-from utils.recipes import RECIPES, TYPES
+from utils.models import TYPES, get
 from utils.results import read_course_results
-
-#: How each type's row starts in the notebook's published table.
-ROW_PREFIX = {"bigram": "bigram, counts", "mlp": "MLP", "rnn": "RNN", "gru": "GRU", "lstm": "LSTM",
-              "bow": "bag of words", "transformer": "Transformer"}
 
 
 def published() -> dict[str, dict]:
+    """Each type's row in its notebook's published results (its spec says how the row starts)."""
     rows = read_course_results(sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
     out = {}
-    for t, prefix in ROW_PREFIX.items():
-        match = [r for r in rows if r["notebook"] == RECIPES[t].notebook and r["model"].startswith(prefix)]
+    for t in TYPES:
+        spec = get(t)
+        match = [r for r in rows if spec.published_as and r["notebook"] == spec.recipe.notebook
+                 and r["model"].startswith(spec.published_as)]
         if match:
             out[t] = match[0]
     return out

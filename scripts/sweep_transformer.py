@@ -1,10 +1,12 @@
 #!/usr/bin/env python
 """The sweep that chose notebook 06's Transformer recipe, on the dev split only.
 
-``make sweep-transformer`` trains each setting of :data:`SETTINGS` with
-:func:`utils.transformer.train_recipe` (the notebook's model, packed rows, one thread per run, the
-course's seed), evaluates it on the dev split and on a fixed sample of training names, and writes
-``notebooks/transformer_sweep.json``, which ``06_transformer`` reads and shows as its recipe table.
+``make sweep-transformer`` trains each setting of :data:`SETTINGS` (a :class:`utils.recipes.Recipe`
+made from :data:`BASE`) with :func:`utils.run.fit`, as ``sequentia train`` does (the notebook's
+model, packed rows, one thread per run, the course's seed), evaluates it on the dev split and on a
+fixed sample of training names, and writes ``notebooks/transformer_sweep.json``: each run's whole
+recipe (``recipe.to_dict()``) and its figures. ``06_transformer`` reads it and shows it as its
+recipe table, and ``tests/test_models.py`` checks that the chosen run's recipe is the packaged one.
 The test split is never read here. The chosen recipe is the one with the lowest dev loss; every
 setting fits the notebook's time budget (DESIGN §6), which is what caps the number of steps.
 
@@ -27,18 +29,19 @@ from pathlib import Path
 import torch
 
 from utils import REPO_ROOT
-from utils.data import Vocab, load_words, padded_sequences, split_words
+from utils.data import load_words
 from utils.device import SEED
-from utils.models import n_params
+from utils.models import RECIPES, n_params
+from utils.run import fit, prepare
 from utils.train import evaluate
-from utils.transformer import RECIPE_KEYS, train_recipe
 
 OUT = REPO_ROOT / "notebooks" / "transformer_sweep.json"
 
 #: The recipe the notebook had before this sweep (chosen by the previous one): 4,000 steps of 128 names
 #: drawn at random with replacement, packed into rows of 32; lr 8e-3 with a cosine to 2%; dropout 0.05.
-BASE = dict(n_embd=64, n_head=4, n_layer=3, dropout=0.05, lr=8e-3, steps=4000, batch=128, warmup=200,
-            floor=0.02, weight_decay=0.1, row_len=32, sampling="random")
+BASE = RECIPES["transformer"].replace(n_embd=64, n_head=4, n_layer=3, dropout=0.05, lr=8e-3, steps=4000, batch=128,
+                                     warmup=200, floor=0.02, weight_decay=0.1, row_len=32, sampling="random",
+                                     seed=SEED, eval_every=1000)
 
 #: The settings the other knobs are varied around: 5,000 steps (what fits the notebook's budget once a step
 #: is cheaper), shuffled passes over the training names, weight decay 0.3.
@@ -69,18 +72,13 @@ def cpu_model() -> str:
 def run_setting(name: str, change: dict) -> dict:
     """Train one setting from scratch (in its own process, one thread) and measure it on dev."""
     torch.set_num_threads(1)
-    words = load_words()
-    vocab = Vocab.from_words(words)
-    train_words, dev_words, _ = split_words(words)  # the test split is not used
-    max_len = max(len(w) for w in words)
-    Xtr, Ytr = padded_sequences(train_words, vocab, max_len)
-    Xdev, Ydev = padded_sequences(dev_words, vocab, max_len)
-    Xsub, Ysub = Xtr[: len(dev_words)], Ytr[: len(dev_words)]  # as many training names as dev names
-    recipe = dict(BASE, **change)
-    model, history = train_recipe(recipe, len(vocab), max_len + 1, Xtr, Ytr, seed=SEED,
-                                  dev=(Xdev, Ydev), eval_every=1000, progress=False)
-    return {"name": name, **{k: recipe[k] for k in RECIPE_KEYS},
-            "params": n_params(model),
+    recipe = BASE.replace(**change)
+    p = prepare(recipe, load_words(), splits=("train", "dev"))  # the test split is not made
+    Xtr, Ytr = p.data["train"]
+    Xdev, Ydev = p.data["dev"]
+    Xsub, Ysub = Xtr[: len(Xdev)], Ytr[: len(Xdev)]  # as many training names as dev names
+    model, history, _ = fit(p, progress=False)
+    return {"name": name, "recipe": recipe.to_dict(), "params": n_params(model),
             "dev": round(evaluate(model, Xdev, Ydev), 4), "train_sample": round(evaluate(model, Xsub, Ysub), 4),
             "dev_curve": [[s, round(loss, 4)] for s, loss in zip(history.dev_steps, history.dev_loss, strict=True)],
             "train_seconds": round(history.seconds, 1)}

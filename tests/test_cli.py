@@ -20,7 +20,7 @@ import torch
 
 from utils import REPO_ROOT
 from utils.cli import CHECKPOINT, FORMAT_VERSION, METRICS, load_checkpoint, main
-from utils.recipes import TYPES
+from utils.models import TYPES
 
 # A list with accents, a space, a hyphen, an apostrophe and non-Latin letters: the vocabulary is the data's.
 STEMS = ["ana", "bela", "chloé", "dmitri", "élodie", "fatma", "göran", "håkon", "iñigo", "jean-luc",
@@ -30,6 +30,7 @@ WORDS = [s + suffix for suffix in ("", "a", "o", "ie", "ine", "ette") for s in S
 TINY = {
     "bigram": [],
     "mlp": ["--n-embd", "4", "--n-hidden", "16"],
+    "wavenet": ["--block-size", "4", "--n-embd", "4", "--n-hidden", "8"],
     "rnn": ["--n-embd", "8", "--n-hidden", "12"],
     "gru": ["--n-embd", "8", "--n-hidden", "12"],
     "lstm": ["--n-embd", "8", "--n-hidden", "12"],
@@ -164,7 +165,7 @@ def test_ctrl_c_saves_a_checkpoint_then_exits(names, tmp_path):
 def test_a_failed_save_leaves_the_old_checkpoint(runs, monkeypatch, tmp_path):
     import shutil
 
-    import utils.cli as cli
+    import utils.checkpoint as checkpoint
 
     run = tmp_path / "copy"
     shutil.copytree(runs["bow"], run)
@@ -174,9 +175,9 @@ def test_a_failed_save_leaves_the_old_checkpoint(runs, monkeypatch, tmp_path):
         f.write(b"half a checkpoint")
         raise OSError("disk full")
 
-    monkeypatch.setattr(cli.torch, "save", broken)
+    monkeypatch.setattr(checkpoint.torch, "save", broken)
     with pytest.raises(OSError):
-        cli._save(run, {"format": "x"})
+        checkpoint.save(run, {"format": "x"})
     assert digest(run) == before  # neither half-written nor replaced, and no temporary file left
 
 

@@ -1,4 +1,4 @@
-"""The packaged models (utils/models.py) and recipes (utils/recipes.py).
+"""The packaged models (utils/models/), their registry and their recipes (utils/recipes.py).
 
 The notebooks assert that each packaged class reproduces their inline model's logits from the same
 weights; here: the shared contract (``(B, T)`` → ``(B, T, V)``, causal), the initialisations that the
@@ -14,18 +14,35 @@ import torch
 
 from utils import REPO_ROOT
 from utils.device import make_generator
-from utils.models import MLP, BagOfWords, Bigram, GRUCell, LSTMCell, RNNCell, build, n_params, recurrent_lm
-from utils.recipes import RECIPES, TYPES, Recipe
-from utils.train import warmup_cosine
+from utils.models import (
+    MLP,
+    RECIPES,
+    TYPES,
+    BagOfWords,
+    Bigram,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    build,
+    get,
+    n_params,
+    recipe_from_dict,
+    recurrent_lm,
+)
+from utils.recipes import Recipe
+from utils.train import lr_schedule, ramped_cosine, warmup_cosine
 
 V, BLOCK = 7, 6
+#: The models that map whole sequences (B, T) -> (B, T, V); WaveNet reads windows only (test_wavenet.py).
+SEQUENCE_TYPES = [t for t in TYPES if t != "wavenet"]
 
 
 def small(t: str) -> Recipe:
-    return RECIPES[t].replace(n_embd=8, n_hidden=12, n_head=2, n_layer=2)
+    sizes = dict(n_embd=8, n_hidden=12, n_head=2, n_layer=2)
+    return RECIPES[t].replace(**{k: v for k, v in sizes.items() if k in get(t).options()})
 
 
-@pytest.mark.parametrize("t", TYPES)
+@pytest.mark.parametrize("t", SEQUENCE_TYPES)
 def test_every_model_maps_sequences_to_logits_causally(t):
     model = build(small(t), V, 3 if t == "mlp" else BLOCK, make_generator()).eval()
     idx = torch.randint(0, V, (4, BLOCK), generator=make_generator(1))
@@ -41,8 +58,9 @@ def test_every_model_maps_sequences_to_logits_causally(t):
 
 def test_the_same_generator_gives_the_same_weights_and_none_gives_zeros():
     for t in TYPES[1:]:
-        a = build(small(t), V, BLOCK, make_generator())
-        b = build(small(t), V, BLOCK, make_generator())
+        block = get(t).block_size(small(t).model, BLOCK - 1)
+        a = build(small(t), V, block, make_generator())
+        b = build(small(t), V, block, make_generator())
         assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
     assert all(float(p.detach().abs().sum()) == 0 for p in MLP(V, 3, 4, 5).parameters())
 
@@ -102,33 +120,53 @@ def test_bag_of_words_state_dict_keys_are_the_notebooks():
     assert keys == ["tok.weight", "pos.weight", "hidden.weight", "hidden.bias", "out.weight", "out.bias"]
 
 
-def test_the_notebooks_cosines_are_warmup_cosine():
+def test_the_notebooks_schedules_are_the_recipes():
     def lr03(s):
         return 0.5 * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * s / 20_000)))  # 03_mlp
-    def lr04(s):
+    def lr05(s):
         return 1e-3 + 0.5 * (1e-2 - 1e-3) * (1 + math.cos(math.pi * s / 800))  # 05_rnn_gru
-    for ref, recipe in ((lr03, RECIPES["mlp"]), (lr04, RECIPES["rnn"])):
-        ours = recipe.lr_schedule()
+    def lr04(s):  # 04_training_dynamics's wn_schedule, as the notebook writes it: the same floats exactly
+        warm = min(1.0, (s + 1) / 100)
+        return 8e-3 * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * s / 2000)))
+    for ref, recipe in ((lr03, RECIPES["mlp"]), (lr05, RECIPES["rnn"])):
+        ours = lr_schedule(recipe)
         assert all(abs(ours(s) - ref(s)) < 1e-12 for s in range(0, recipe.steps, 7))
+    wavenet = lr_schedule(RECIPES["wavenet"])
+    assert all(wavenet(s) == lr04(s) for s in range(RECIPES["wavenet"].steps))
     lr = warmup_cosine(1.0, 10, 110, 0.02)
     assert lr(0) == 0.1 and lr(9) == 1.0 and abs(lr(110) - 0.02) < 1e-12
-    bow = RECIPES["bow"].lr_schedule()
+    assert ramped_cosine(1.0, 0, 10, 0.5)(0) == 1.0  # no ramp without warmup
+    bow = lr_schedule(RECIPES["bow"])
     assert bow(0) == 3e-3 and bow(1499) == 3e-3 and bow(1500) == 1e-3
+    with pytest.raises(ValueError, match="unknown schedule"):
+        lr_schedule(RECIPES["mlp"].replace(schedule="linear"))
 
 
 def test_the_transformer_recipe_is_the_sweeps_choice():
     sweep = json.loads((REPO_ROOT / "notebooks" / "transformer_sweep.json").read_text())
     chosen = next(r for r in sweep["runs"] if r["name"] == sweep["chosen"])
-    ours = RECIPES["transformer"]
-    for key in ("n_embd", "n_head", "n_layer", "dropout", "lr", "steps", "batch", "warmup", "floor",
-                "weight_decay", "row_len", "sampling"):
-        assert getattr(ours, key) == chosen[key], key
+    assert recipe_from_dict(chosen["recipe"]) == RECIPES["transformer"]
 
 
 def test_recipes_round_trip_and_are_frozen():
     for r in RECIPES.values():
-        assert Recipe.from_dict(r.to_dict()) == r
+        assert recipe_from_dict(r.to_dict()) == r
+        assert r.type in TYPES and get(r.type).recipe is r
     with pytest.raises(dataclasses.FrozenInstanceError):
         RECIPES["mlp"].lr = 1.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RECIPES["mlp"].model.n_embd = 1
     with pytest.raises(ValueError, match="unknown recipe fields"):
-        Recipe.from_dict({**RECIPES["mlp"].to_dict(), "colour": 1})
+        recipe_from_dict({**RECIPES["mlp"].to_dict(), "colour": 1})
+    with pytest.raises(ValueError, match="no setting"):
+        RECIPES["mlp"].replace(n_head=2)  # the MLP has no heads
+    r = RECIPES["transformer"].replace(n_head=4, steps=10)
+    assert (r.model.n_head, r.steps, r.model.n_embd) == (4, 10, 64)
+
+
+def test_the_registry_looks_every_type_up():
+    assert TYPES == ("bigram", "mlp", "wavenet", "rnn", "gru", "lstm", "bow", "transformer")  # the course's order
+    with pytest.raises(KeyError, match="unknown model type 'lstn'"):
+        get("lstn")
+    assert get("mlp").block_size(RECIPES["mlp"].model, 40) == 3 and get("gru").block_size(RECIPES["gru"].model, 40) == 41
+    assert get("transformer").longest(33) == 32 and get("gru").longest(33) is None

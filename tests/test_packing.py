@@ -1,13 +1,15 @@
-"""utils.packing and utils.transformer: words packed into rows compute exactly as padded rows (06_transformer)."""
+"""utils.packing and utils.models.transformer: words packed into rows compute exactly as padded rows (06_transformer)."""
 
 import pytest
 import torch
 
 from utils.data import IGNORE_INDEX, Vocab, padded_sequences
 from utils.device import make_generator
+from utils.models import RECIPES
+from utils.models.transformer import GPT, Dropout, init_gpt
 from utils.packing import PackRows, best_fit, pack_rows, segment_positions
-from utils.train import lm_loss, train
-from utils.transformer import GPT, Dropout, init_gpt, make_optimizer, train_recipe, warmup_cosine
+from utils.run import fit, prepare
+from utils.train import lm_loss, make_optimizer, make_sampler, train, warmup_cosine
 
 WORDS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "charlotte", "amelia", "zoe", "al", "x", "bo"]
 VOCAB = Vocab.from_words(WORDS)
@@ -153,25 +155,29 @@ def test_train_with_batch_fn_draws_the_same_batches():
     assert all(p.shape[1] == 20 and p.shape[0] < 4 for p in packed.inputs)
 
 
-def test_warmup_cosine_and_train_recipe():
+def test_warmup_cosine_and_fitting_a_transformer_recipe():
     lr = warmup_cosine(1.0, 10, 110, 0.02)
     assert lr(0) == pytest.approx(0.1) and lr(9) == pytest.approx(1.0)
     assert lr(10) == pytest.approx(1.0) and lr(110) == pytest.approx(0.02)
-    X, Y = padded_sequences(WORDS, VOCAB, 9)
-    recipe = dict(n_embd=16, n_head=2, n_layer=1, dropout=0.1, lr=1e-2, steps=5, batch=4, warmup=2, floor=0.1,
-                  weight_decay=0.1, row_len=16, sampling="random")
-    m1, h1 = train_recipe(recipe, len(VOCAB), 10, X, Y, seed=3, progress=False)
-    m2, h2 = train_recipe(recipe, len(VOCAB), 10, X, Y, seed=3, progress=False)
-    assert h1.step_loss == h2.step_loss  # seeded: weights, batches and dropout masks
-    _, h3 = train_recipe(dict(recipe, sampling="passes"), len(VOCAB), 10, X, Y, seed=3, progress=False)
-    _, h4 = train_recipe(dict(recipe, sampling="passes"), len(VOCAB), 10, X, Y, seed=3, progress=False)
-    assert h3.step_loss == h4.step_loss != h1.step_loss  # other batches, as seeded
+    recipe = RECIPES["transformer"].replace(n_embd=16, n_head=2, n_layer=1, dropout=0.1, lr=1e-2, steps=5, batch=4,
+                                            warmup=2, floor=0.1, weight_decay=0.1, row_len=16, sampling="random",
+                                            seed=3, eval_every=5)
+    p = prepare(recipe, WORDS)
+
+    def losses(r):
+        p.recipe = r
+        return fit(p, progress=False)[1].step_loss
+
+    h1 = losses(recipe)
+    assert h1 == losses(recipe)  # seeded: weights, batches and dropout masks
+    h3 = losses(recipe.replace(sampling="passes"))
+    assert h3 == losses(recipe.replace(sampling="passes")) != h1  # other batches, as seeded
     with pytest.raises(ValueError, match="unknown sampling"):
-        train_recipe(dict(recipe, sampling="sorted"), len(VOCAB), 10, X, Y, seed=3)
-    with pytest.raises(ValueError, match="lacks"):
-        train_recipe({"n_embd": 16}, len(VOCAB), 10, X, Y, seed=3)
-    opt = make_optimizer(m1, 1e-3, 0.1)
+        make_sampler(recipe.replace(sampling="sorted"), 10)
+    opt = make_optimizer(recipe.replace(optimizer="adamw-matrices"), GPT(len(VOCAB), 10, 16, 2, 1))
     assert [g["weight_decay"] for g in opt.param_groups] == [0.1, 0.0]
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        make_optimizer(recipe.replace(optimizer="lion"), GPT(len(VOCAB), 10, 16, 2, 1))
 
 
 def test_dropout_drops_one_byte_in_256_per_unit_of_rate_and_keeps_the_mean():

@@ -1,4 +1,4 @@
-"""utils.wavenet: the hierarchical model of 04_training_dynamics, its pair fusion and its BatchNorm."""
+"""utils.models.wavenet: the hierarchical model of 04_training_dynamics, its pair fusion and its BatchNorm."""
 
 import math
 
@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from utils.device import make_generator
-from utils.wavenet import BatchNorm, FlattenConsecutive, WaveNet
+from utils.models.wavenet import BatchNorm, FlattenConsecutive, WaveNet
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 

@@ -17,22 +17,24 @@ import torch
 SEED = 2147483647
 
 
-def get_device(name: str | None = None) -> torch.device:
+def get_device(name: str | None = None, *, fix: str = "Unset SEQUENTIA_DEVICE to run on the CPU.") -> torch.device:
     """The device named by ``name``, else by ``$SEQUENTIA_DEVICE``, else the CPU.
 
-    Raises ``RuntimeError`` with what to do when the requested accelerator is not available.
+    Raises ``ValueError`` for an unknown name and ``RuntimeError`` when the requested accelerator is
+    not available; both messages end with ``fix``, what to do (``sequentia --device`` passes its own).
     """
+    source = "device" if name else "SEQUENTIA_DEVICE"
     name = (name or os.environ.get("SEQUENTIA_DEVICE") or "cpu").strip().lower()
     if name not in {"cpu", "cuda", "mps"} and not name.startswith("cuda:"):
-        raise ValueError(f"unknown device {name!r}: use cpu, cuda (or cuda:N) or mps.")
+        raise ValueError(f"unknown device {name!r}; use cpu, cuda (or cuda:N) or mps.")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(
-            f"SEQUENTIA_DEVICE={name} but this torch build sees no CUDA GPU "
-            f"(torch {torch.__version__}). Unset SEQUENTIA_DEVICE to run on the CPU."
-        )
+        raise RuntimeError(f"{source} {name}: this torch build sees no CUDA GPU (torch {torch.__version__}). {fix}")
     if name == "mps" and not torch.backends.mps.is_available():
-        raise RuntimeError("SEQUENTIA_DEVICE=mps but MPS is not available here. Unset it to run on the CPU.")
-    return torch.device(name)
+        raise RuntimeError(f"{source} {name}: MPS is not available here. {fix}")
+    try:
+        return torch.device(name)
+    except RuntimeError:  # "cuda:x"
+        raise ValueError(f"unknown device {name!r}; use cpu, cuda (or cuda:N) or mps.") from None
 
 
 def make_generator(seed: int = SEED) -> torch.Generator:

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from .data import IGNORE_INDEX
 from .device import _check_cpu
+from .recipes import Recipe
 
 
 def lm_loss(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -42,9 +43,9 @@ def _check_data(X: torch.Tensor, Y: torch.Tensor) -> None:
 def warmup_cosine(peak: float, warmup: int, total: int, floor: float) -> Callable[[int], float]:
     """The learning rate of each step: linear warmup to ``peak``, cosine decay to ``floor · peak``.
 
-    The one schedule of the course: ``03_mlp`` (no warmup, floor 0.05), ``05_rnn_gru`` (no warmup,
-    floor 0.1) and ``06_transformer`` (warmup 200, floor 0.02) use it with their recipes'
-    settings (:mod:`utils.recipes`).
+    The course's schedule: ``03_mlp`` (no warmup, floor 0.05), ``05_rnn_gru`` (no warmup, floor 0.1)
+    and ``06_transformer`` (warmup 200, floor 0.02) use it with their recipes' settings
+    (``schedule="cosine"``).
     """
 
     def lr(step: int) -> float:
@@ -54,6 +55,63 @@ def warmup_cosine(peak: float, warmup: int, total: int, floor: float) -> Callabl
         return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
 
     return lr
+
+
+def ramped_cosine(peak: float, warmup: int, total: int, floor: float) -> Callable[[int], float]:
+    """``04_training_dynamics``'s schedule: the cosine from ``peak`` to ``floor · peak`` over all ``total``
+    steps, multiplied by a linear ramp from 0 to 1 over the first ``warmup`` (``schedule="ramped-cosine"``).
+
+    It differs from :func:`warmup_cosine` only in where the cosine starts: at step 0 rather than at
+    the end of the warmup.
+    """
+
+    def lr(step: int) -> float:
+        warm = min(1.0, (step + 1) / warmup) if warmup else 1.0
+        return peak * warm * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * step / total)))
+
+    return lr
+
+
+def lr_schedule(recipe: Recipe) -> Callable[[int], float]:
+    """The learning rate of each step of ``recipe`` (its ``schedule``, ``lr``, ``warmup``, ``steps``, ``floor``)."""
+    r = recipe
+    if r.schedule == "cosine":
+        return warmup_cosine(r.lr, r.warmup, r.steps, r.floor)
+    if r.schedule == "ramped-cosine":
+        return ramped_cosine(r.lr, r.warmup, r.steps, r.floor)
+    if r.schedule == "step":  # 06's bag of words: lr for the first half of the steps, lr · floor after
+        half, lr, low = r.steps // 2, r.lr, r.lr * r.floor
+        return lambda step: lr if step < half else low
+    raise ValueError(f"unknown schedule {r.schedule!r}: use 'cosine', 'ramped-cosine' or 'step'.")
+
+
+def make_optimizer(recipe: Recipe, model: torch.nn.Module) -> torch.optim.Optimizer:
+    """The optimiser of ``recipe`` over ``model``'s parameters.
+
+    ``"sgd"``: plain SGD (``03_mlp``); ``"adamw"``: AdamW on every parameter with the recipe's weight
+    decay (04, 05, the bag of words); ``"adamw-matrices"``: ``06_transformer``'s AdamW, weight decay on
+    the matrices only (not on biases or layer-norm gains), betas (0.9, 0.99), the fused update.
+    """
+    r = recipe
+    if r.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=r.lr)
+    if r.optimizer == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=r.lr, weight_decay=r.weight_decay)
+    if r.optimizer == "adamw-matrices":
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        no_decay = [p for p in model.parameters() if p.dim() < 2]
+        groups = [{"params": decay, "weight_decay": r.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, lr=r.lr, betas=(0.9, 0.99), fused=True)
+    raise ValueError(f"unknown optimizer {r.optimizer!r}: use 'sgd', 'adamw' or 'adamw-matrices'.")
+
+
+def make_sampler(recipe: Recipe, n: int) -> Callable[[int], torch.Tensor] | None:
+    """What :func:`train` takes as ``sampler`` for ``n`` training examples (None: batches drawn at random)."""
+    if recipe.sampling == "random":
+        return None
+    if recipe.sampling == "passes":
+        return ShuffledPasses(n, recipe.batch, recipe.seed)
+    raise ValueError(f"unknown sampling {recipe.sampling!r}: use 'random' or 'passes'.")
 
 
 class ShuffledPasses:

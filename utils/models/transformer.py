@@ -1,10 +1,10 @@
-"""The GPT-style decoder of ``06_transformer`` and its training recipe, for scripts that retrain it.
+"""The GPT-style decoder of ``06_transformer``.
 
-``06_transformer`` writes every piece out by hand (attention, heads, blocks, the model, the schedule)
-and checks that this module computes the same logits from the same initialisation; the sweep that
-chose the notebook's recipe (``scripts/sweep_transformer.py``) and ``make bench``
-(``scripts/bench_transformer.py``) train the model from here, so they train exactly the notebook's
-model.
+``06_transformer`` writes every piece out by hand (dropout, attention, heads, blocks, the model) and
+checks that this module computes the same logits from the same initialisation; the command, the
+sweep that chose the notebook's recipe (``scripts/sweep_transformer.py``) and ``make
+bench-transformer`` train the model from here through :func:`utils.run.fit`, so they train exactly
+the notebook's model.
 
 The model reads where each word starts from its boundary tokens (:func:`utils.packing.segment_positions`):
 positions restart at every word and attention stays inside each word, so it computes padded rows
@@ -14,13 +14,16 @@ positions restart at every word and attention stays inside each word, so it comp
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .packing import PackRows, segment_positions
-from .train import History, ShuffledPasses, train, warmup_cosine
+from ..packing import PackRows, segment_positions
+from ..recipes import Recipe
+from ._init import init_weights
+from .registry import ModelSpec, SettingError, register, sequences, whole_item
 
 
 class Dropout(nn.Module):
@@ -103,8 +106,8 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    """``06_transformer``'s GPT: character and position embeddings, ``n_layer`` blocks, a final layer
-    norm, tied output layer. The packaged model of ``sequentia train --type transformer``."""
+    """``06_transformer``'s GPT (sections 3–6): character and position embeddings, ``n_layer`` blocks, a
+    final layer norm, tied output layer. The packaged model of ``sequentia train --type transformer``."""
 
     def __init__(self, vocab_size: int, block_size: int, n_embd: int, n_head: int, n_layer: int, dropout: float = 0.0):
         super().__init__()
@@ -128,16 +131,6 @@ class GPT(nn.Module):
             block.attn.fused = fused
 
 
-def init_weights(model: nn.Module, generator: torch.Generator, std: float = 0.02) -> nn.Module:
-    """Matrices ~ N(0, std²) from ``generator``, biases 0 (layer-norm gains keep PyTorch's 1)."""
-    for name, p in model.named_parameters():
-        if p.dim() >= 2:
-            nn.init.normal_(p, mean=0.0, std=std, generator=generator)
-        elif name.endswith("bias"):
-            nn.init.zeros_(p)
-    return model
-
-
 def init_gpt(model: GPT, generator: torch.Generator, n_layer: int) -> GPT:
     """GPT-2's initialisation: N(0, 0.02²), the two residual-writing matrices per block scaled by 1/√(2·n_layer)."""
     init_weights(model, generator, std=0.02)
@@ -147,58 +140,38 @@ def init_gpt(model: GPT, generator: torch.Generator, n_layer: int) -> GPT:
     return model
 
 
-#: The fields of a recipe (``06_transformer`` reads the chosen one from ``transformer_sweep.json``).
-RECIPE_KEYS = ("n_embd", "n_head", "n_layer", "dropout", "lr", "steps", "batch", "warmup", "floor",
-               "weight_decay", "row_len", "sampling")
+@dataclass(frozen=True)
+class GPTSettings:
+    """Widths (``n_embd``, split into ``n_head`` heads), ``n_layer`` blocks, the ``dropout`` rate, and
+    ``row_len``: the items of each batch are packed into rows of this many positions (None: padded rows)."""
+
+    n_embd: int = 64
+    n_head: int = 2
+    n_layer: int = 3
+    dropout: float = 0.05
+    row_len: int | None = 32
 
 
-def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    """AdamW, weight decay on the matrices only; the fused single-kernel update on the CPU."""
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    return torch.optim.AdamW(
-        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=lr, betas=(0.9, 0.99), fused=True,
-    )
+def _build(s: GPTSettings, vocab_size: int, block_size: int, generator: torch.Generator | None) -> GPT:
+    model = GPT(vocab_size, block_size, s.n_embd, s.n_head, s.n_layer, s.dropout)
+    return init_gpt(model, generator, s.n_layer) if generator is not None else model
 
 
-def train_recipe(
-    recipe: dict,
-    vocab_size: int,
-    block_size: int,
-    Xtr: torch.Tensor,
-    Ytr: torch.Tensor,
-    *,
-    seed: int,
-    dev: tuple[torch.Tensor, torch.Tensor] | None = None,
-    eval_every: int = 1000,
-    device: torch.device | str | None = None,
-    progress: bool = True,
-) -> tuple[GPT, History]:
-    """Build, initialise and train a GPT with ``recipe`` as ``06_transformer`` does.
+def _check(s: GPTSettings) -> None:
+    if s.n_head < 1 or s.n_embd % s.n_head:
+        raise SettingError("n_embd", f"({s.n_embd}) must be a multiple of --n-head ({s.n_head}); change one of them")
+    if not 0 <= s.dropout < 1:
+        raise SettingError("dropout", f"must be in [0, 1), got {s.dropout}; try 0.05")
 
-    The weights are drawn from a generator seeded with ``seed``, the batches from a second one seeded
-    the same way, and dropout's masks from PyTorch's global generator, seeded with ``seed`` just
-    before training. Rows are packed (``recipe["row_len"]`` positions) when ``row_len`` is set, else
-    padded. ``recipe["sampling"]``: ``"passes"`` walks through shuffled passes over ``Xtr``
-    (:class:`utils.train.ShuffledPasses`, seeded with ``seed``), ``"random"`` draws each batch with
-    replacement.
-    """
-    missing = [k for k in RECIPE_KEYS if k not in recipe]
-    if missing:
-        raise ValueError(f"the recipe lacks {missing}")
-    r = recipe
-    if r["sampling"] not in ("random", "passes"):
-        raise ValueError(f"unknown sampling {r['sampling']!r}: use 'random' or 'passes'.")
-    model = GPT(vocab_size, block_size, r["n_embd"], r["n_head"], r["n_layer"], r["dropout"])
-    init_gpt(model, torch.Generator().manual_seed(seed), r["n_layer"]).to(device or "cpu")
-    optimizer = make_optimizer(model, r["lr"], r["weight_decay"])
-    torch.manual_seed(seed)
-    history = train(
-        model, Xtr, Ytr, optimizer=optimizer, steps=r["steps"], generator=torch.Generator().manual_seed(seed),
-        batch_size=r["batch"], lr_schedule=warmup_cosine(r["lr"], r["warmup"], r["steps"], r["floor"]),
-        dev=dev, eval_every=eval_every, grad_clip=1.0, device=device, progress=progress,
-        batch_fn=PackRows(r["row_len"]) if r["row_len"] else None,
-        sampler=ShuffledPasses(Xtr.shape[0], r["batch"], seed) if r["sampling"] == "passes" else None,
-    )
-    return model, history
+
+#: 06's Transformer: the run that ``notebooks/transformer_sweep.json`` chose on dev (tests/test_models.py
+#: checks that they agree): 6,000 steps of 128 names in shuffled passes, packed into rows of 32.
+RECIPE = Recipe("transformer", "06_transformer", GPTSettings(n_embd=64, n_head=2, n_layer=3, dropout=0.05, row_len=32),
+                steps=6000, batch=128, lr=8e-3, warmup=200, floor=0.02, weight_decay=0.3, grad_clip=1.0,
+                optimizer="adamw-matrices", sampling="passes", eval_every=1000)
+
+SPEC = register(ModelSpec(
+    "transformer", RECIPE, build=_build, examples=sequences, windowed=False, block_size=whole_item,
+    longest=lambda block_size: block_size - 1,
+    batches=lambda s: PackRows(s.row_len) if s.row_len else None, check=_check, published_as="Transformer",
+))

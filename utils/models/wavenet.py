@@ -1,4 +1,4 @@
-"""The WaveNet-style hierarchical MLP of ``04_training_dynamics``, packaged once the notebook wrote it out.
+"""The WaveNet-style hierarchical MLP of ``04_training_dynamics`` (section 5), packaged once the notebook wrote it out.
 
 A context of ``block_size`` characters (a power of two, 8 in the notebook) is embedded, then fused
 pairwise level by level, as in the dilated causal convolutions of WaveNet (van den Oord et al.,
@@ -10,8 +10,14 @@ transpose to ``(B, C, T)``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
+
+from ..recipes import Recipe
+from ._init import randn
+from .registry import ModelSpec, SettingError, register, window_of, windows
 
 TANH_GAIN = 5 / 3
 
@@ -71,11 +77,12 @@ class WaveNet(nn.Module):
 
     Initialisation as taught in the notebook: embeddings ``N(0, 1)``, hidden weights
     ``N(0, 1) · (5/3) / √fan_in``, output weights a tenth of ``N(0, 1) / √fan_in`` and bias 0 (a first
-    loss near ln V). Every random draw comes from ``generator``.
+    loss near ln V). Every random draw comes from ``generator``; without one the weights are zeros, to
+    be loaded.
     """
 
     def __init__(self, vocab_size: int, block_size: int = 8, n_embd: int = 24, n_hidden: int = 128, *,
-                 generator: torch.Generator):
+                 generator: torch.Generator | None = None):
         super().__init__()
         if block_size < 2 or block_size & (block_size - 1):
             raise ValueError(f"block_size must be a power of two (2, 4, 8, ...), got {block_size}.")
@@ -89,12 +96,12 @@ class WaveNet(nn.Module):
         self.levels = nn.Sequential(*layers)
         self.out = nn.Linear(n_hidden, vocab_size)
         with torch.no_grad():
-            self.C.weight.copy_(torch.randn(self.C.weight.shape, generator=generator))
+            self.C.weight.copy_(randn(*self.C.weight.shape, generator=generator))
             for layer in self.levels:
                 if isinstance(layer, nn.Linear):
-                    w = torch.randn(layer.weight.shape, generator=generator)
+                    w = randn(*layer.weight.shape, generator=generator)
                     layer.weight.copy_(w * TANH_GAIN / layer.in_features**0.5)
-            w = torch.randn(self.out.weight.shape, generator=generator)
+            w = randn(*self.out.weight.shape, generator=generator)
             self.out.weight.copy_(w * 0.1 / n_hidden**0.5)
             self.out.bias.zero_()
 
@@ -102,3 +109,30 @@ class WaveNet(nn.Module):
         if X.shape[-1] != self.block_size:
             raise ValueError(f"expected windows of {self.block_size} tokens, got shape {tuple(X.shape)}.")
         return self.out(self.levels(self.C(X)))
+
+
+@dataclass(frozen=True)
+class WaveNetSettings:
+    """``block_size``: the context (a power of two); ``n_embd``: d; ``n_hidden``: H at every level."""
+
+    block_size: int = 8
+    n_embd: int = 24
+    n_hidden: int = 128
+
+
+def _check(settings: WaveNetSettings) -> None:
+    k = settings.block_size
+    if k < 2 or k & (k - 1):
+        raise SettingError("block_size", f"must be a power of two (2, 4, 8, ...), got {k}")
+
+
+#: 04's model: k = 8, d = 24, H = 128; AdamW (weight decay 0.01) on every parameter, lr 8e-3 along a
+#: cosine to 2% over 2,000 steps of 1,024 windows, ramped up over the first 100.
+RECIPE = Recipe("wavenet", "04_training_dynamics", WaveNetSettings(block_size=8, n_embd=24, n_hidden=128),
+                steps=2000, batch=1024, lr=8e-3, schedule="ramped-cosine", warmup=100, floor=0.02,
+                weight_decay=0.01, optimizer="adamw", eval_every=1000)
+
+SPEC = register(ModelSpec(
+    "wavenet", RECIPE, build=lambda s, V, k, g: WaveNet(V, k, s.n_embd, s.n_hidden, generator=g),
+    examples=windows, windowed=True, block_size=window_of, check=_check, published_as="WaveNet-style",
+))
