@@ -136,7 +136,7 @@ lab: $(STAMP) data
 
 # Lecture slides: a reveal.js deck of every stored notebook in _build/slides/ (no execution), with
 # reveal.js and MathJax copied beside the decks from pinned packages, so the folder works offline.
-SLIDES_DEPS := scripts/make_slides.py $(wildcard scripts/templates/sequentia_slides/*)
+SLIDES_DEPS := scripts/make_slides.py scripts/_cli.py $(wildcard scripts/templates/sequentia_slides/*)
 slides: _build/slides/index.html
 _build/slides/index.html: $(ALL_NOTEBOOKS) $(SLIDES_DEPS) $(STAMP)
 	$(PY) scripts/make_slides.py --out _build/slides $(ALL_NOTEBOOKS)
