@@ -131,12 +131,13 @@ pairing: $(STAMP)
 
 # JupyterLab with RISE (jupyterlab-rise, pinned in requirements.txt): open a notebook and press Alt+R
 # (or the slideshow button) to present it live, with the slide breaks of `make annotate`.
+# As root (a container, CI) Jupyter refuses to start without --allow-root.
 lab: $(STAMP) data
-	$(BIN)/jupyter lab --notebook-dir=.
+	$(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Lecture slides: a reveal.js deck of every stored notebook in _build/slides/ (no execution), with
 # reveal.js and MathJax copied beside the decks from pinned packages, so the folder works offline.
-SLIDES_DEPS := scripts/make_slides.py $(wildcard scripts/templates/sequentia_slides/*)
+SLIDES_DEPS := scripts/make_slides.py scripts/_cli.py $(wildcard scripts/templates/sequentia_slides/*)
 slides: _build/slides/index.html
 _build/slides/index.html: $(ALL_NOTEBOOKS) $(SLIDES_DEPS) $(STAMP)
 	$(PY) scripts/make_slides.py --out _build/slides $(ALL_NOTEBOOKS)

@@ -42,7 +42,8 @@ from pathlib import Path
 
 import nbformat
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+import utils
+from utils import REPO_ROOT
 
 SOLUTION, EXERCISE = "solution", "exercise"
 HIDE_CELL, REMOVE_CELL = "hide-cell", "remove-cell"  # Jupyter Book: a closed toggle; not on the page
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--check", action="store_true", help="only report what is missing (exit 1 if anything)")
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = args.notebooks or utils.notebooks()
     status = 0
     for path in notebooks:
         if args.check:

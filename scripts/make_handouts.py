@@ -17,7 +17,6 @@ they are (``check`` reports "not attempted" until the learner replaces the ``...
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -25,10 +24,10 @@ import nbformat
 from nbconvert import NotebookExporter
 from traitlets.config import Config
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import annotate_cells  # noqa: E402 - a sibling script
+from scripts import annotate_cells
+from scripts._cli import notebooks_to_folder
+from utils import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTE_TAG = "handout-note"
 NOTE = ("**Handout.** This copy of the notebook has no worked solutions: write your answer in place of "
         "each `...` in the exercises and run the cell; the check tells you whether you are right.")
@@ -60,19 +59,19 @@ def handout(path: Path) -> nbformat.NotebookNode:
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path)
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "_build" / "handouts")
-    args = parser.parse_args(argv)
-    notebooks = args.notebooks or sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    args.out.mkdir(parents=True, exist_ok=True)
+def build(notebooks: list[Path], out: Path) -> list[Path]:
+    """Write the handout of each notebook to ``out`` under the notebook's own name."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
     for path in notebooks:
-        nb = handout(path)
-        nbformat.write(nb, args.out / path.name)
-        print(f"handout: {args.out / path.name}")
-    print(f"{len(notebooks)} handouts in {args.out}")
-    return 0
+        nbformat.write(handout(path), out / path.name)
+        print(f"handout: {out / path.name}")
+        written.append(out / path.name)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    return notebooks_to_folder(argv, __doc__, REPO_ROOT / "_build" / "handouts", build, "{n} handouts in {out}")
 
 
 if __name__ == "__main__":

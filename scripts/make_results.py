@@ -18,6 +18,7 @@ import os
 import sys
 from pathlib import Path
 
+import utils
 from utils import REPO_ROOT
 from utils.results import markdown_table, read_course_results
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="executed notebooks (default: the tracked notebooks/NN_*.ipynb)")
     args = parser.parse_args(argv)
 
-    notebooks = sorted(args.notebooks) or sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted(args.notebooks) or utils.notebooks()
     readme = args.readme
     text = readme.read_text(encoding="utf-8")
     try:

@@ -19,7 +19,6 @@ every deck, and a link from one notebook to another leads to its deck. Keys in a
 
 from __future__ import annotations
 
-import argparse
 import html
 import importlib.util
 import re
@@ -30,7 +29,9 @@ from pathlib import Path
 from nbconvert import SlidesExporter
 from traitlets.config import Config
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from scripts._cli import notebooks_to_folder
+from utils import REPO_ROOT
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -95,14 +96,8 @@ def build(notebooks: list[Path], out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path)
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "_build" / "slides")
-    args = parser.parse_args(argv)
-    notebooks = args.notebooks or sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    build(notebooks, args.out)
-    print(f"{len(notebooks)} decks in {args.out}: open {args.out / 'index.html'}")
-    return 0
+    return notebooks_to_folder(argv, __doc__, REPO_ROOT / "_build" / "slides", build,
+                               "{n} decks in {out}: open {out}/index.html")
 
 
 if __name__ == "__main__":

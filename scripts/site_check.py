@@ -5,44 +5,36 @@
 ``--slides`` (default ``_build/slides``) are served on 127.0.0.1 by a local HTTP server, and the
 system Chromium is driven by Playwright with every request to any other host blocked (routed to an
 abort), so the check sees what an offline reader sees; a page that asks for anything outside the
-site fails. For the landing page and every notebook page it checks:
+site fails. The landing page and every notebook page must load (HTTP 200) without a JavaScript
+exception, a failed request to the site itself or a request to another host; the landing page must
+link to every notebook and the sidebar list them all; the previous/next links must chain the
+notebooks in order.
 
-- the page loads (HTTP 200) without a JavaScript exception, a failed request to the site itself or
-  a request to another host;
-- the landing page links to every notebook, and the sidebar lists them all;
-- a notebook page shows the notebook's title (its first ``#`` heading) as ``<h1>`` and in the tab;
-- every figure the notebook's outputs hold (PNG, SVG, JPEG, GIF) is an ``<img>`` on the page that
-  the browser decoded, with a non-zero size and more than one colour;
-- every output of a cell that calls ``show_matmul`` appears as rendered HTML (not escaped text),
-  visible, with the same text and its images decoded;
-- every code cell that has outputs shows them, every cell tagged ``hide-input`` shows its source
-  as a collapsed toggle, and every cell tagged ``hide-cell`` (a worked solution) shows nothing but
-  a closed toggle, its source and its outputs both hidden;
-- every equation of the notebook's Markdown (``$...$``, ``$$...$$``) is on the page and typeset by
-  MathJax (served by the site itself), and no raw TeX (``$$``, ``\\frac``, ``\\(``) is left in the text;
-- the previous/next links chain the notebooks in order.
+This file is the browser's side: the server, the Chromium session, the screenshots and the report.
+What a notebook's page must show (title, figures, ``show_matmul`` views, outputs, collapsed
+solutions, typeset equations) is read from the notebook and compared with what the browser saw by
+``scripts/site_pages.py``; what the browser sees is gathered by the JavaScript of
+``scripts/site_check.js``, read when the check starts.
 
 Then every notebook must have a deck (``NN_name.slides.html``), and one deck (``--deck``, default the
 notebook with the most equations) is opened and stepped through with the keyboard as a presenter
 would: reveal.js must start, each key press must move to a new slide that shows something, and the
 deck's equations must be typeset.
 
-What a page should contain is read from the notebook the page was built from
-(``_sources/notebooks/NN_name.ipynb`` in the site). The list of notebooks that must have a page is
+The notebook a page was built from is ``_sources/notebooks/NN_name.ipynb`` in the site. The list of notebooks that must have a page is
 the tracked ``notebooks/NN_*.ipynb`` (or the paths given). Screenshots go to ``--out`` (default
 ``_build/site-check``): ``NAME.png`` (the top of the page as a reader first sees it) and, where the
 page has them, ``NAME.figure.png`` (the first figure), ``NAME.matmul.png`` (the first matrix
 diagram) and ``NAME.math.png`` (the first equation); ``NAME.deck.K.png`` for each slide the deck
-check visits, and ``NAME.deck.math.png`` for the deck's first slide with an equation. Exit status 1 if any check fails, 2 if the site or Chromium is missing.
+check visits, and ``NAME.deck.math.png`` for the deck's first slide with an equation. Exit status 1
+if any check fails, 2 if the site or Chromium is missing.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import html.parser
 import http.server
-import json
 import re
 import shutil
 import sys
@@ -51,7 +43,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+import utils
+from scripts.site_pages import deck_problems, expectations, page_problems
+from utils import REPO_ROOT
 
 VIEWPORT = {"width": 1280, "height": 900}
 # Playwright blocks other hosts per request; the resolver rule is a second fence for anything that
@@ -60,269 +54,13 @@ CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--hide-scrollbars", "--mute
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 DECK_STEPS = 4  # key presses in the deck check (DECK_STEPS + 1 screenshots)
 
-# Which MIME type myst-nb shows for an output, highest priority first (its html-builder order).
-MIME_PRIORITY = [
-    "application/vnd.jupyter.widget-view+json",
-    "application/javascript",
-    "text/html",
-    "image/svg+xml",
-    "image/png",
-    "image/gif",
-    "image/jpeg",
-    "text/markdown",
-    "text/latex",
-    "text/plain",
-]
-IMAGE_TYPES = {"image/svg+xml", "image/png", "image/gif", "image/jpeg"}
-
-# An equation in Markdown, as MyST's dollarmath reads it: $$display$$ or $inline$ (no space inside
-# the dollars, none escaped).
-MATH = re.compile(r"\$\$.+?\$\$|(?<![\\$])\$(?!\s)[^$\n]+?(?<![\s\\])\$(?!\$)", re.S)
+#: The JavaScript that gathers what the browser sees (its entry points: pageReport, deckReport, gotoMathSlide).
+JS_FILE = Path(__file__).resolve().with_suffix(".js")
 
 
-# --------------------------------------------------------------------------------------------
-# What a page should show, read from its notebook
-
-
-class _Text(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_text(fragment: str) -> str:
-    """The text of an HTML fragment with whitespace collapsed (what ``textContent`` gives)."""
-    parser = _Text()
-    parser.feed(fragment)
-    parser.close()
-    return " ".join("".join(parser.parts).split())
-
-
-def markdown_text(line: str) -> str:
-    """Plain text of a one-line Markdown heading: links, emphasis and code marks removed."""
-    line = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", line)
-    line = re.sub(r"[*`]|(?<!\w)_+|_+(?!\w)", "", line)
-    return " ".join(line.split())
-
-
-def markdown_math(text: str) -> list[str]:
-    """The equations of a Markdown cell (code blocks and inline code are not math)."""
-    text = re.sub(r"```.*?```|~~~.*?~~~", "", text, flags=re.S)
-    text = re.sub(r"`[^`\n]*`", "", text)
-    return MATH.findall(text)
-
-
-def _source(cell: dict) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
-def shown_mime_type(data: dict) -> str | None:
-    return next((m for m in MIME_PRIORITY if m in data), None)
-
-
-def expectations(nb_path: Path) -> dict:
-    """What the page of the notebook at ``nb_path`` must show."""
-    nb = json.loads(nb_path.read_text(encoding="utf-8"))
-    title = None
-    math = 0
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "markdown":
-            continue
-        math += len(markdown_math(_source(cell)))
-        for line in _source(cell).splitlines():
-            if title is None and line.startswith("# "):
-                title = markdown_text(line[2:])
-    figures = outputs = hidden = 0
-    matmul: list[str] = []
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        tags = set(cell.get("metadata", {}).get("tags", []))
-        if tags & {"remove-cell", "remove_cell"}:
-            continue
-        if tags & {"hide-input", "hide_input", "hide-cell"}:
-            hidden += 1
-        if not cell.get("outputs") or tags & {"remove-output", "remove_output", "hide-cell"}:
-            continue  # a hide-cell cell's outputs are inside its closed toggle
-        outputs += 1
-        for out in cell["outputs"]:
-            mime = shown_mime_type(out.get("data", {}))
-            if mime in IMAGE_TYPES:
-                figures += 1
-            if mime == "text/html" and "show_matmul(" in _source(cell):
-                fragment = out["data"]["text/html"]
-                matmul.append(html_text("".join(fragment) if isinstance(fragment, list) else fragment))
-    return {"title": title, "figures": figures, "outputs": outputs, "hidden": hidden, "matmul": matmul,
-            "math": math}
-
-
-# --------------------------------------------------------------------------------------------
-# What the browser sees, gathered by one script once images, fonts and equations are ready
-
-# The text of ROOT outside code, outputs and typeset math, and the raw TeX found in it.
-_RAW_TEX = r"""
-const rawTeX = root => {
-  const skip = 'pre, code, script, style, mjx-container, .cell_output, .jp-OutputArea, .highlight';
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT,
-    {acceptNode: n => n.parentElement.closest(skip) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
-  const found = [];
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    const m = n.textContent.match(/\$\$|\\[()\[\]]|\\(frac|sum|log|exp|mathbf|mathrm|text|left|right|cdot|sigma|odot|top)\b|\$[^$\s][^$]*\$/);
-    if (m) found.push(n.textContent.trim().slice(0, 80));
-  }
-  return found;
-};
-const mathReady = async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-    try { await MathJax.startup.promise; } catch (e) { /* reported as untypeset equations */ }
-  }
-  await document.fonts.ready;
-};
-"""
-
-PAGE_SCRIPT = "async () => {" + _RAW_TEX + r"""
-  const article = document.querySelector('article.bd-article') || document.body;
-  const imgs = [...article.querySelectorAll('img')];
-  await Promise.all(imgs.map(i => i.decode().catch(() => null)));
-  await mathReady();
-  const oneColour = img => {
-    try {
-      const w = Math.min(img.naturalWidth, 600), h = Math.min(img.naturalHeight, 600);
-      if (!w || !h) return null;
-      const c = document.createElement('canvas'); c.width = w; c.height = h;
-      const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0, w, h);
-      const d = ctx.getImageData(0, 0, w, h).data;
-      for (let k = 4; k < d.length; k += 4)
-        if (d[k] !== d[0] || d[k+1] !== d[1] || d[k+2] !== d[2] || d[k+3] !== d[3]) return false;
-      return true;
-    } catch (e) { return null; }
-  };
-  const box = e => { const r = e.getBoundingClientRect();
-    return {x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height}; };
-  const h1 = article.querySelector('h1');
-  const href = sel => { const a = document.querySelector(sel); return a ? a.getAttribute('href') : null; };
-  const maths = [...article.querySelectorAll('span.math, div.math')];
-  const firstMath = article.querySelector('div.math') || maths[0];
-  return {
-    title: document.title,
-    h1: h1 ? h1.textContent.replace(/#\s*$/, '').replace(/\s+/g, ' ').trim() : null,
-    images: imgs.map(i => ({src: i.getAttribute('src').slice(0, 60), complete: i.complete,
-      natural: [i.naturalWidth, i.naturalHeight], box: box(i), oneColour: oneColour(i),
-      inHtml: !!i.closest('.text_html')})),
-    outputs: article.querySelectorAll('.cell > .cell_output').length,
-    htmlOutputs: [...article.querySelectorAll('.cell_output .text_html')].map(e => ({
-      text: e.textContent.replace(/\s+/g, ' ').trim(), box: box(e),
-      escaped: /<(div|svg|img|table)\b/i.test(e.textContent),
-      images: [...e.querySelectorAll('img')].map(i => i.naturalWidth > 0 && i.naturalHeight > 0)})),
-    hidden: [...article.querySelectorAll('.cell.tag_hide-input, .cell.tag_hide-cell')].map(c => {
-      const d = c.querySelector('details'), inp = c.querySelector('.cell_input'), out = c.querySelector('.cell_output');
-      return {toggle: !!d, open: d ? d.open : null, summary: d ? d.querySelector('summary').textContent.trim() : null,
-              inputVisible: inp ? inp.checkVisibility() : null,
-              outputVisible: c.classList.contains('tag_hide-cell') && out ? out.checkVisibility() : null}; }),
-    math: {count: maths.length, typeset: maths.filter(m => m.querySelector('mjx-container')).length,
-           raw: rawTeX(article), box: firstMath ? box(firstMath.closest('p, div.math, li') || firstMath) : null},
-    prev: href('.prev-next-area a.left-prev'),
-    next: href('.prev-next-area a.right-next'),
-    articleLinks: [...article.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
-    navLinks: [...document.querySelectorAll('nav.bd-docs-nav a[href]')].map(a => a.getAttribute('href')),
-  };
-}"""
-
-DECK_SCRIPT = "async () => {" + _RAW_TEX + r"""
-  await mathReady();
-  const slide = Reveal.getCurrentSlide(), r = slide.getBoundingClientRect();
-  return {indices: Reveal.getIndices(), total: Reveal.getTotalSlides(),
-          text: slide.textContent.replace(/\s+/g, ' ').trim().slice(0, 60),
-          visible: r.width > 0 && r.height > 0 && slide.checkVisibility(),
-          math: document.querySelectorAll('.slides mjx-container').length,
-          raw: rawTeX(document.querySelector('.slides'))};
-}"""
-
-
-GOTO_MATH_SLIDE = r"""() => {
-  const math = document.querySelector('.slides section > section mjx-container');
-  if (!math) return false;
-  const i = Reveal.getIndices(math.closest('.slides section > section'));
-  Reveal.slide(i.h, i.v);
-  return true;
-}"""
-
-
-# --------------------------------------------------------------------------------------------
-# The checks (pure functions of what the notebook holds and what the browser saw)
-
-
-def page_problems(seen: dict, want: dict) -> list[str]:
-    """Compare what the browser saw on a notebook page with what its notebook holds."""
-    problems = []
-    if want["title"] is None:
-        problems.append("the notebook has no '# title' heading")
-    elif seen["h1"] != want["title"]:
-        problems.append(f"the page's <h1> is {seen['h1']!r}, the notebook's title is {want['title']!r}")
-    elif not seen["title"].startswith(want["title"]):
-        problems.append(f"the tab title {seen['title']!r} does not start with {want['title']!r}")
-    figures = [i for i in seen["images"] if not i["inHtml"]]
-    if len(figures) != want["figures"]:
-        problems.append(f"{len(figures)} figures on the page, the notebook's outputs hold {want['figures']}")
-    for img in seen["images"]:
-        if not img["complete"] or min(img["natural"]) <= 0:
-            problems.append(f"image {img['src']!r} did not load")
-        elif img["box"]["w"] <= 0 or img["box"]["h"] <= 0:
-            problems.append(f"image {img['src']!r} is not displayed")
-        elif img["oneColour"]:
-            problems.append(f"image {img['src']!r} is blank (one colour)")
-    for i, text in enumerate(want["matmul"]):
-        match = [h for h in seen["htmlOutputs"] if h["text"] == text]
-        if not match:
-            problems.append(f"show_matmul output {i + 1} ({text[:60]!r}...) is not on the page as rendered HTML")
-            continue
-        view = match[0]
-        if view["escaped"] or view["box"]["w"] <= 0 or view["box"]["h"] <= 0 or not all(view["images"]):
-            problems.append(f"show_matmul output {i + 1} is not displayed (escaped, empty or with a broken image)")
-    if seen["outputs"] != want["outputs"]:
-        problems.append(f"{seen['outputs']} cells show outputs, {want['outputs']} code cells have outputs")
-    if len(seen["hidden"]) != want["hidden"]:
-        problems.append(f"{len(seen['hidden'])} hide-input/hide-cell cells on the page, the notebook tags {want['hidden']}")
-    for h in seen["hidden"]:
-        if not h["toggle"] or h["open"] or h["inputVisible"] or h.get("outputVisible"):
-            problems.append(f"a hide-input/hide-cell cell is not a collapsed toggle ({h})")
-    return problems + math_problems(seen["math"], want["math"])
-
-
-def math_problems(seen: dict, want: int) -> list[str]:
-    """The notebook's ``want`` equations must all be on the page and typeset, with no raw TeX left."""
-    problems = []
-    if seen["count"] != want:
-        problems.append(f"{seen['count']} equations on the page, the notebook's Markdown has {want}")
-    if seen["typeset"] < seen["count"]:
-        problems.append(f"{seen['count'] - seen['typeset']} of {seen['count']} equations were not typeset (MathJax)")
-    for text in seen["raw"][:3]:
-        problems.append(f"raw TeX in the text: {text!r}")
-    return problems
-
-
-def deck_problems(steps: list[dict], want_math: int) -> list[str]:
-    """A deck stepped through: each step on a new, visible slide; its equations typeset."""
-    problems = []
-    if not steps:
-        return ["the deck did not start (reveal.js)"]
-    if steps[0]["total"] < len(steps):
-        problems.append(f"the deck has {steps[0]['total']} slides, fewer than the {len(steps)} stepped through")
-    for k, step in enumerate(steps):
-        if k and step["indices"] == steps[k - 1]["indices"]:
-            problems.append(f"key press {k} did not move to another slide (still at {step['indices']})")
-        if not step["visible"] or not step["text"]:
-            problems.append(f"slide {step['indices']} shows nothing")
-    last = steps[-1]
-    if want_math and not last["math"]:
-        problems.append(f"none of the notebook's {want_math} equations is typeset in the deck")
-    for text in last["raw"][:3]:
-        problems.append(f"raw TeX in the deck: {text!r}")
-    return problems
+def page_function(entry: str) -> str:
+    """A function for Playwright's ``page.evaluate``: the code of ``site_check.js``, then a call of ``entry``."""
+    return f"async () => {{\n{JS_FILE.read_text(encoding='utf-8')}\nreturn await {entry}();\n}}"
 
 
 NOT_LOCAL = re.compile(r"^(?!(http://127\.0\.0\.1:\d+/|data:|blob:|about:))")
@@ -461,6 +199,7 @@ def check_site(html_root: Path, notebooks: list[Path], out: Path, chromium: str,
         print("\n".join(lines), flush=True)
         report.extend(lines)
 
+    page_js = page_function("pageReport")
     with sync_playwright() as pw, serve(html_root) as base:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, service_workers="block")
@@ -472,7 +211,7 @@ def check_site(html_root: Path, notebooks: list[Path], out: Path, chromium: str,
                 tab.goto(base, "index.html")
                 tab.page.wait_for_function(
                     "location.pathname.endsWith('/intro.html') && document.readyState === 'complete'", timeout=15_000)
-                seen = tab.page.evaluate(PAGE_SCRIPT)
+                seen = tab.page.evaluate(page_js)
                 tab.shot(out / "index.png")
                 for name in names:
                     if not any(h.split("#")[0] == f"notebooks/{name}.html" for h in seen["articleLinks"]):
@@ -495,7 +234,7 @@ def check_site(html_root: Path, notebooks: list[Path], out: Path, chromium: str,
                 problems, text = [], "did not load"
                 try:
                     tab.goto(base, page)
-                    seen = tab.page.evaluate(PAGE_SCRIPT)
+                    seen = tab.page.evaluate(page_js)
                     tab.shot(out / f"{name}.png")
                     figures = [i for i in seen["images"] if not i["inHtml"]]
                     matmul = [h["box"] for h in seen["htmlOutputs"] if h["text"] in want["matmul"]]
@@ -538,6 +277,7 @@ def check_decks(tab: Tab, slides: Path, names: list[str], wants: dict, deck: str
         record("slides", "missing", missing or ["no notebooks, no decks"])
         return
     problems, steps, text = [], [], "did not start"
+    deck_js, goto_math_js = page_function("deckReport"), page_function("gotoMathSlide")
     with serve(slides) as base:
         try:
             tab.goto(base, f"{deck}.slides.html")
@@ -546,9 +286,9 @@ def check_decks(tab: Tab, slides: Path, names: list[str], wants: dict, deck: str
                 if k:
                     tab.page.keyboard.press("Space")  # reveal.js: the next slide, down a column first
                     tab.page.wait_for_timeout(150)
-                steps.append(tab.page.evaluate(DECK_SCRIPT))
+                steps.append(tab.page.evaluate(deck_js))
                 tab.shot(out / f"{deck}.deck.{k}.png")
-            if tab.page.evaluate(GOTO_MATH_SLIDE):  # and the first slide with an equation
+            if tab.page.evaluate(goto_math_js):  # and the first slide with an equation
                 tab.page.wait_for_timeout(150)
                 tab.shot(out / f"{deck}.deck.math.png")
             text = (f"{len(names)} decks; {deck}: {steps[0]['total']} slides, stepped through "
@@ -571,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chromium", help="the Chromium executable (default: found on PATH)")
     args = parser.parse_args(argv)
 
-    notebooks = args.notebooks or sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = args.notebooks or utils.notebooks()
     if not (args.html / "index.html").is_file():
         print(f"site check: {args.html}/index.html does not exist: build the course first (make course).")
         return 2

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import configparser
-import importlib.util
 import json
 import re
 import shutil
@@ -32,13 +31,10 @@ from pathlib import Path
 
 import nbformat
 
-HERE = Path(__file__).resolve().parent
-_spec = importlib.util.spec_from_file_location("run_notebooks", HERE / "run_notebooks.py")
-run_notebooks = sys.modules.setdefault("run_notebooks", importlib.util.module_from_spec(_spec))
-if not hasattr(run_notebooks, "run_notebook"):
-    _spec.loader.exec_module(run_notebooks)
+from scripts import run_notebooks
+from utils import REPO_ROOT
 
-SANITIZE_CFG = HERE.parent / "tests" / "nbval_sanitize.cfg"
+SANITIZE_CFG = REPO_ROOT / "tests" / "nbval_sanitize.cfg"
 PROGRESS = re.compile(r"^\s*\d+%\|.*$")
 #: Beyond nbval's sanitize file (whose patterns only need to cover strictly compared cells): any
 #: duration, and what a clock measures: rates ("12,692 useful characters per second") and speed-ups

@@ -1,4 +1,4 @@
-"""Shared by the tests of scripts/: load a script as a module, write a small notebook."""
+"""Shared by the tests of scripts/: write a small notebook (and load a script by its path)."""
 
 import importlib.util
 import sys
@@ -8,8 +8,9 @@ import nbformat
 from utils import REPO_ROOT
 
 
+# used by test_cli.py until it imports scripts.reproduce
 def load_script(name: str):
-    """``scripts/NAME.py`` imported as the module ``NAME`` (the scripts folder is not a package)."""
+    """``scripts/NAME.py`` imported as the module ``NAME`` (the other tests import ``from scripts``)."""
     spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
     module = sys.modules[name] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

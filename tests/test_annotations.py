@@ -4,21 +4,16 @@ A notebook edited without `make annotate` (or `make sync`, which runs it) fails 
 handouts never silently miss a new section or a new solution.
 """
 
-import importlib.util
 import re
-import sys
 import tomllib
 
 import nbformat
 import pytest
 
-from utils import REPO_ROOT
+from scripts import annotate_cells
+from utils import REPO_ROOT, notebooks
 
-spec = importlib.util.spec_from_file_location("annotate_cells", REPO_ROOT / "scripts" / "annotate_cells.py")
-annotate_cells = sys.modules["annotate_cells"] = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(annotate_cells)
-
-NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = notebooks()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -8,7 +8,7 @@ from importlib.metadata import version
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from utils import REPO_ROOT
+from utils import REPO_ROOT, notebooks
 
 PIN = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([0-9][0-9A-Za-z.+\-]*)$")
 
@@ -70,7 +70,7 @@ def test_data_file_is_not_tracked_but_its_readme_is():
 TORCH_WORK = re.compile(r"torch\.(?!cuda\.is_available|set_num_threads|get_num_threads|__version__)")
 
 
-@pytest.mark.parametrize("nb", sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("nb", notebooks(".py"), ids=lambda p: p.name)
 def test_notebook_runs_torch_on_one_thread_before_any_tensor_work(nb):
     """One thread makes a notebook's outputs identical run after run (see notebook 00 and DESIGN §5)."""
     lines = _code_lines(nb)
@@ -82,7 +82,7 @@ def test_notebook_runs_torch_on_one_thread_before_any_tensor_work(nb):
     )
 
 
-NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = notebooks()
 
 
 def test_notebooks_exist():
@@ -103,7 +103,7 @@ def test_notebook_is_an_executed_pair(nb):
 
 
 def test_every_script_has_its_notebook():
-    for py in (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.py"):
+    for py in notebooks(".py"):
         assert py.with_suffix(".ipynb").exists(), f"{py.name} has no paired notebook"
 
 

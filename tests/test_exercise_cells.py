@@ -12,10 +12,10 @@ import re
 import nbformat
 import pytest
 
-from utils import REPO_ROOT
+from utils import notebooks
 from utils.exercises import EXERCISES
 
-NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = notebooks()
 
 # How each answer would be spelled if a cell gave it away (the value, or the code that computes it).
 LEAKS = {

@@ -4,15 +4,12 @@ import ast
 
 import nbformat
 import pytest
-from _support import load_script
 from nbclient import NotebookClient
 
-from utils import REPO_ROOT
+from scripts import annotate_cells, make_handouts
+from utils import notebooks
 
-annotate_cells = load_script("annotate_cells")
-make_handouts = load_script("make_handouts")
-
-NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = notebooks()
 
 
 def _tags(cell):

@@ -1,17 +1,10 @@
 """The README's results table is generated from the notebooks (scripts/make_results.py), and kept fresh."""
 
-import importlib.util
-import sys
-
 import nbformat
 import pytest
 
-from utils import REPO_ROOT
+from scripts import make_results
 from utils.results import MIME_TYPE
-
-spec = importlib.util.spec_from_file_location("make_results", REPO_ROOT / "scripts" / "make_results.py")
-make_results = sys.modules["make_results"] = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(make_results)
 
 README = """# Title
 

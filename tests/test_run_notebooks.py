@@ -4,11 +4,10 @@ import sys
 
 import nbformat
 import pytest
-from _support import load_script, write_notebook
+from _support import write_notebook
 
+from scripts import run_notebooks
 from utils.results import MIME_TYPE
-
-run_notebooks = load_script("run_notebooks")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""scripts/site_check.py: what a page must show is read from its notebook; the browser check catches broken pages.
+"""scripts/site_pages.py and site_check.py: what a page must show is read from its notebook; the browser check catches broken pages.
 
 The end-to-end tests drive headless Chromium through Playwright on a tiny hand-written site and a
 deck built from a tiny notebook (a few seconds), offline, and are skipped where Chromium is not
@@ -10,11 +10,8 @@ import zlib
 
 import nbformat
 import pytest
-from _support import load_script
 
-site_check = load_script("site_check")
-annotate_cells = load_script("annotate_cells")
-make_slides = load_script("make_slides")
+from scripts import annotate_cells, make_slides, site_check, site_pages
 
 MATMUL_HTML = '<div class="sequentia-matmul"><p><b>A</b> ∈ ℝ<sup>2×3</sup> &amp; more</p></div>'
 
@@ -50,7 +47,7 @@ def _notebook(path):
 
 
 def test_expectations_come_from_the_notebook(tmp_path):
-    want = site_check.expectations(_notebook(tmp_path / "01_first.ipynb"))
+    want = site_pages.expectations(_notebook(tmp_path / "01_first.ipynb"))
     assert want == {
         "title": "01 — The first model_name notebook",
         "figures": 1,  # the matmul output shows as HTML (myst-nb prefers text/html), not as a figure
@@ -62,9 +59,9 @@ def test_expectations_come_from_the_notebook(tmp_path):
 
 
 def test_markdown_math_finds_what_dollarmath_typesets():
-    assert site_check.markdown_math("$a$, $$b$$ and $c_1$") == ["$a$", "$$b$$", "$c_1$"]
-    assert site_check.markdown_math("costs $5 or $ 6, `$x$`\n```\n$y$\n```") == []
-    assert site_check.markdown_math("$$\n\\sum_i x_i\n$$") == ["$$\n\\sum_i x_i\n$$"]
+    assert site_pages.markdown_math("$a$, $$b$$ and $c_1$") == ["$a$", "$$b$$", "$c_1$"]
+    assert site_pages.markdown_math("costs $5 or $ 6, `$x$`\n```\n$y$\n```") == []
+    assert site_pages.markdown_math("$$\n\\sum_i x_i\n$$") == ["$$\n\\sum_i x_i\n$$"]
 
 
 def _seen(**changes):
@@ -87,8 +84,8 @@ def _seen(**changes):
 
 
 def test_a_page_that_matches_its_notebook_passes(tmp_path):
-    want = site_check.expectations(_notebook(tmp_path / "01_first.ipynb"))
-    assert site_check.page_problems(_seen(), want) == []
+    want = site_pages.expectations(_notebook(tmp_path / "01_first.ipynb"))
+    assert site_pages.page_problems(_seen(), want) == []
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -107,8 +104,8 @@ def test_a_page_that_matches_its_notebook_passes(tmp_path):
     ({"math": {"count": 2, "typeset": 2, "raw": ["$$x$$"], "box": None}}, "raw TeX in the text: '$$x$$'"),
 ])
 def test_each_broken_part_is_reported(tmp_path, changes, message):
-    want = site_check.expectations(_notebook(tmp_path / "01_first.ipynb"))
-    problems = site_check.page_problems(_seen(**changes), want)
+    want = site_pages.expectations(_notebook(tmp_path / "01_first.ipynb"))
+    problems = site_pages.page_problems(_seen(**changes), want)
     assert any(message in p for p in problems), problems
 
 
@@ -121,12 +118,12 @@ def _step(row, col, **changes):
 
 def test_a_deck_that_steps_passes_and_one_that_sticks_fails():
     good = [_step(0, 0), _step(1, 0), _step(2, 0)]
-    assert site_check.deck_problems(good, want_math=2) == []
-    assert site_check.deck_problems([], 2) == ["the deck did not start (reveal.js)"]
-    stuck = site_check.deck_problems([_step(0, 0), _step(0, 0)], 0)
+    assert site_pages.deck_problems(good, want_math=2) == []
+    assert site_pages.deck_problems([], 2) == ["the deck did not start (reveal.js)"]
+    stuck = site_pages.deck_problems([_step(0, 0), _step(0, 0)], 0)
     assert any("key press 1 did not move" in p for p in stuck)
-    assert any("shows nothing" in p for p in site_check.deck_problems([_step(0, 0, text="")], 0))
-    untypeset = site_check.deck_problems([_step(0, 0, math=0, raw=["\\frac{a}{b}"])], 2)
+    assert any("shows nothing" in p for p in site_pages.deck_problems([_step(0, 0, text="")], 0))
+    untypeset = site_pages.deck_problems([_step(0, 0, math=0, raw=["\\frac{a}{b}"])], 2)
     assert any("none of the notebook's 2 equations" in p for p in untypeset)
     assert any("raw TeX in the deck" in p for p in untypeset)
 

@@ -3,12 +3,9 @@
 import html.parser
 
 import nbformat
-from _support import load_script
 
+from scripts import annotate_cells, make_slides
 from utils import REPO_ROOT
-
-annotate_cells = load_script("annotate_cells")
-make_slides = load_script("make_slides")
 
 
 class _Refs(html.parser.HTMLParser):

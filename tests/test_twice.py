@@ -2,9 +2,9 @@
 
 
 import nbformat
-from _support import load_script, write_notebook
+from _support import write_notebook
 
-twice = load_script("twice")
+from scripts import twice
 
 
 def _executed(*outputs_per_cell):

@@ -14,4 +14,14 @@ DEFAULT_DATA = REPO_ROOT / "data" / "names.txt"
 #: The second list `make data` provisions: the world's country subdivisions, from pycountry (issue 12).
 SUBDIVISIONS_DATA = REPO_ROOT / "data" / "subdivisions.txt"
 
-__all__ = ["REPO_ROOT", "DEFAULT_DATA", "SUBDIVISIONS_DATA"]
+
+def notebooks(suffix: str = ".ipynb") -> list[Path]:
+    """The course's notebooks, ``notebooks/NN_name.ipynb``, in order (the one list scripts and tests use).
+
+    ``suffix=".py"`` gives their jupytext pairs instead. Other files in ``notebooks/`` (a sweep's
+    JSON, a scratch notebook without a two-digit number) are not part of the course.
+    """
+    return sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*" + suffix))
+
+
+__all__ = ["REPO_ROOT", "DEFAULT_DATA", "SUBDIVISIONS_DATA", "notebooks"]

@@ -2,9 +2,9 @@
 
 Introduced in ``00_start_here``. The course runs on the CPU by default so that stored outputs
 reproduce; ``SEQUENTIA_DEVICE=cuda`` (or ``mps``) opts in to an accelerator. Random numbers always
-come from a CPU ``torch.Generator`` and are moved afterwards (:func:`randn`, :func:`randint`), so
-the same seed gives the same initialisation and the same batches on every device, and a CPU
-generator is never handed to a GPU operation by accident.
+come from a CPU ``torch.Generator`` and are moved afterwards (:func:`randn`), so the same seed gives
+the same initialisation and the same batches on every device; the helpers that draw from a generator
+call :func:`check_cpu` first, so a CPU generator is never handed to a GPU operation by accident.
 """
 
 from __future__ import annotations
@@ -42,18 +42,19 @@ def make_generator(seed: int = SEED) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def _check_cpu(generator: torch.Generator) -> None:
+def check_cpu(generator: torch.Generator) -> None:
+    """Raise ``ValueError`` unless ``generator`` lives on the CPU (as :func:`make_generator`'s do).
+
+    The helpers that take a generator (here, in ``utils.train`` and ``utils.sampling``) call it first.
+    """
     if generator.device.type != "cpu":
         raise ValueError("the course's helpers expect a CPU generator (see utils.device.make_generator).")
 
 
+_check_cpu = check_cpu  # old name, removed once utils/train.py imports check_cpu
+
+
 def randn(*shape: int, generator: torch.Generator, device: torch.device | str | None = None) -> torch.Tensor:
     """``torch.randn`` drawn from a CPU generator, then moved to ``device``."""
-    _check_cpu(generator)
+    check_cpu(generator)
     return torch.randn(*shape, generator=generator).to(device or "cpu")
-
-
-def randint(high: int, size: tuple[int, ...], *, generator: torch.Generator) -> torch.Tensor:
-    """``torch.randint(0, high, size)`` from a CPU generator (indices stay on the CPU)."""
-    _check_cpu(generator)
-    return torch.randint(0, high, size, generator=generator)
