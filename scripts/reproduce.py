@@ -19,14 +19,14 @@ import sys
 import time
 from pathlib import Path
 
-from utils import DEFAULT_DATA, REPO_ROOT
+from utils import DEFAULT_DATA, REPO_ROOT, notebooks
 from utils.models import TYPES, get
 from utils.results import read_course_results
 
 
 def published() -> dict[str, dict]:
     """Each type's row in its notebook's published results (its spec says how the row starts)."""
-    rows = read_course_results(sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    rows = read_course_results(notebooks())
     out = {}
     for t in TYPES:
         spec = get(t)

@@ -36,9 +36,9 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 from utils.results import read_results
 
-#: DESIGN.md §6: the most seconds each notebook may take on a quiet 2-core CPU, by number.
+#: ARCHITECTURE.md §6: the most seconds each notebook may take on a quiet 2-core CPU, by number.
 TIME_BUDGET_S = {"01": 30, "02": 90, "03": 180, "04": 240, "05": 240, "06": 300}
-#: DESIGN.md §6: any notebook's kernel stays under this peak memory.
+#: ARCHITECTURE.md §6: any notebook's kernel stays under this peak memory.
 MEMORY_BUDGET_MIB = 2048
 
 
@@ -178,7 +178,7 @@ def bench_report(runs: list[Run]) -> str:
         f"{os.cpu_count()} CPU cores, {platform.machine()}, Python {platform.python_version()}, "
         f"torch {version('torch')}, device {device}. Wall seconds include the kernel's start; peak "
         "memory is the kernel's resident high-water mark (VmHWM); dev/test are the losses (nats per "
-        "character) the notebook published, one per model. Budgets from DESIGN.md §6 "
+        "character) the notebook published, one per model. Budgets from ARCHITECTURE.md §6 "
         f"(quiet 2-core CPU; peak memory ≤ {MEMORY_BUDGET_MIB} MiB).\n\n"
     )
     return header + bench_table(runs) + "\n"

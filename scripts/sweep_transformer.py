@@ -8,7 +8,7 @@ fixed sample of training names, and writes ``notebooks/transformer_sweep.json``:
 recipe (``recipe.to_dict()``) and its figures. ``06_transformer`` reads it and shows it as its
 recipe table, and ``tests/test_models.py`` checks that the chosen run's recipe is the packaged one.
 The test split is never read here. The chosen recipe is the one with the lowest dev loss; every
-setting fits the notebook's time budget (DESIGN §6), which is what caps the number of steps.
+setting fits the notebook's time budget (ARCHITECTURE.md §6), which is what caps the number of steps.
 
 ``--jobs N`` trains N settings at once, one process and one thread each (the default is the number
 of CPU cores). The file is rewritten after every setting, so an interrupted sweep keeps what it

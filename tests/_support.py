@@ -1,20 +1,6 @@
-"""Shared by the tests of scripts/: write a small notebook (and load a script by its path)."""
-
-import importlib.util
-import sys
+"""Shared by the tests of scripts/: write a small notebook."""
 
 import nbformat
-
-from utils import REPO_ROOT
-
-
-# used by test_cli.py until it imports scripts.reproduce
-def load_script(name: str):
-    """``scripts/NAME.py`` imported as the module ``NAME`` (the other tests import ``from scripts``)."""
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_notebook(path, *sources):

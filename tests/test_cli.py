@@ -277,9 +277,8 @@ def test_unusable_checkpoints(damage, runs, tmp_path, capsys):
 
 
 def test_reproduce_compares_every_type_with_a_published_figure(names, tmp_path, monkeypatch, capsys):
-    from _support import load_script
+    from scripts import reproduce
 
-    reproduce = load_script("reproduce")
     figures = reproduce.published()
     assert set(figures) == set(TYPES)  # every type has its notebook's row
     assert figures["transformer"]["notebook"] == "06_transformer" and figures["mlp"]["notebook"] == "03_mlp"

@@ -72,7 +72,7 @@ TORCH_WORK = re.compile(r"torch\.(?!cuda\.is_available|set_num_threads|get_num_t
 
 @pytest.mark.parametrize("nb", notebooks(".py"), ids=lambda p: p.name)
 def test_notebook_runs_torch_on_one_thread_before_any_tensor_work(nb):
-    """One thread makes a notebook's outputs identical run after run (see notebook 00 and DESIGN §5)."""
+    """One thread makes a notebook's outputs identical run after run (see notebook 00 and ARCHITECTURE.md §6)."""
     lines = _code_lines(nb)
     first_work = next(i for i, ln in enumerate(lines) if TORCH_WORK.search(ln))
     threads = [i for i, ln in enumerate(lines) if "torch.set_num_threads(1)" in ln]

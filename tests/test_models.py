@@ -170,3 +170,14 @@ def test_the_registry_looks_every_type_up():
         get("lstn")
     assert get("mlp").block_size(RECIPES["mlp"].model, 40) == 3 and get("gru").block_size(RECIPES["gru"].model, 40) == 41
     assert get("transformer").longest(33) == 32 and get("gru").longest(33) is None
+
+
+def test_each_family_checks_its_own_settings():
+    from utils.models import SettingError
+
+    cases = {"wavenet": dict(block_size=6), "transformer": dict(n_embd=30, n_head=4), "bigram": dict(alpha=-1.0)}
+    for t, bad in cases.items():
+        with pytest.raises(SettingError) as err:
+            get(t).check(RECIPES[t].replace(**bad).model)
+        assert err.value.field in bad and ";" in err.value.message  # what is wrong; what to do
+        get(t).check(RECIPES[t].model)  # the recipe's own settings pass

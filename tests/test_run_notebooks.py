@@ -55,7 +55,7 @@ def test_bench_table_has_memory_and_published_losses(ran):
             for line in text.splitlines() if line.startswith("| 0")}
     good, bad = rows["01_good"], rows["02_bad"]
     assert good[1] == "ok"
-    assert good[3] == "30", "DESIGN §6 budget of notebook 01"
+    assert good[3] == "30", "the budget of notebook 01 (ARCHITECTURE.md §6)"
     assert 300 <= float(good[4]) < 1000, "peak memory (MiB) must include the 300 MiB block"
     assert good[5:] == ["toy", "2.5000", "2.2500"]
     assert bad[1] == "FAILED: ValueError: on purpose"

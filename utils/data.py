@@ -4,7 +4,7 @@ Introduced in ``notebooks/00_start_here`` (loading) and used from ``01_bigram_co
 builders package what the notebooks first write out by hand: bigram pairs (01, 02), context windows
 (03) and padded sequences with masked targets (05, 06).
 
-Conventions (DESIGN §2): the vocabulary is the sorted set of characters in the data, with index 0
+Conventions (ARCHITECTURE.md §6): the vocabulary is the sorted set of characters in the data, with index 0
 reserved for the boundary token (start *and* end of a word), displayed as ``.``. Text is normalised to
 Unicode NFC wherever it enters (:func:`normalise`): the file's lines, the words a vocabulary is built
 from, and whatever is encoded, so an ``é`` typed as one code point or as ``e`` + a combining accent is

@@ -51,7 +51,6 @@ def check_cpu(generator: torch.Generator) -> None:
         raise ValueError("the course's helpers expect a CPU generator (see utils.device.make_generator).")
 
 
-_check_cpu = check_cpu  # old name, removed once utils/train.py imports check_cpu
 
 
 def randn(*shape: int, generator: torch.Generator, device: torch.device | str | None = None) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """Provision the course's lists: ``python -m utils.provision [names] [subdivisions]`` (``make data``).
 
-``data/names.txt`` (standard library only). In order (DESIGN §7):
+``data/names.txt`` (standard library only). In order (ARCHITECTURE.md §6):
 
 1. keep an existing copy whose checksum verifies;
 2. else copy from ``$NAMES_MIRROR`` (default ``../shared/data/names.txt``, beside the checkout);

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import torch
 
 from .data import Vocab
-from .device import _check_cpu
+from .device import check_cpu
 
 
 def _check_n(n: int, max_len: int) -> None:
@@ -50,7 +50,7 @@ def sample_from_table(
     Starts each word at the boundary token (index 0) and stops when it is drawn again (or after
     ``max_len`` characters). The words are returned without the boundary.
     """
-    _check_cpu(generator)
+    check_cpu(generator)
     _check_n(n, max_len)
     V = len(vocab)
     if P.shape != (V, V):
@@ -102,7 +102,7 @@ def sample(
     The context is sent to ``device`` (default CPU) and the probabilities come back to the CPU for
     the draw, so the CPU ``generator`` drives every device the same way.
     """
-    _check_cpu(generator)
+    check_cpu(generator)
     _check_n(n, max_len)
     if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
         raise ValueError(f"window must be a positive integer or None, got {window!r}.")

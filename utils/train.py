@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .data import IGNORE_INDEX
-from .device import _check_cpu
+from .device import check_cpu
 from .recipes import Recipe
 
 
@@ -226,7 +226,7 @@ def train(
     ``sampler(step)``, if given, returns the indices of each step's examples instead (``06_transformer``
     walks through shuffled passes with :class:`ShuffledPasses`); ``generator`` is then not drawn from.
     """
-    _check_cpu(generator)
+    check_cpu(generator)
     _check_data(X, Y)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}.")

@@ -54,7 +54,7 @@ def _count(settings: BigramSettings, X: torch.Tensor, Y: torch.Tensor, vocab_siz
 
 def _check(settings: BigramSettings) -> None:
     if not settings.alpha >= 0:
-        raise SettingError("alpha", f"must be 0 or more, got {settings.alpha}")
+        raise SettingError("alpha", f"must be 0 or more, got {settings.alpha}; try 0.3")
 
 
 #: 01: add-α smoothing of the counts, α = 0.3 chosen on dev. The bigram trains by counting.

@@ -123,7 +123,7 @@ class WaveNetSettings:
 def _check(settings: WaveNetSettings) -> None:
     k = settings.block_size
     if k < 2 or k & (k - 1):
-        raise SettingError("block_size", f"must be a power of two (2, 4, 8, ...), got {k}")
+        raise SettingError("block_size", f"must be a power of two (2, 4, 8, ...), got {k}; try 8")
 
 
 #: 04's model: k = 8, d = 24, H = 128; AdamW (weight decay 0.01) on every parameter, lr 8e-3 along a
