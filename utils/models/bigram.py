@@ -13,7 +13,8 @@ from .registry import ModelSpec, SettingError, pairs, register
 
 
 class Bigram(nn.Module):
-    """A ``(V, V)`` table of logits: the next character's logits are row ``idx`` of ``W``.
+    """A ``(V, V)`` table of logits, the next character's logits being row ``idx`` of ``W``:
+    ``01_bigram_counting`` counts and smooths it (sections 3–8), ``02_bigram_neural`` trains it (sections 3–9).
 
     That is 02's ``one_hot(idx) @ W`` without the zeros. :meth:`from_counts` sets ``W`` to the log of
     01's α-smoothed, normalised counts, so that the softmax of each row is 01's probability table.

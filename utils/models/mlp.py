@@ -14,7 +14,9 @@ from .registry import ModelSpec, register, window_of, windows
 
 
 class MLP(nn.Module):
-    """Embeddings of the last ``block_size`` tokens → tanh hidden layer → logits (``03_mlp``, sections 2–9).
+    """Embeddings of the last ``block_size`` tokens → tanh hidden layer → logits.
+
+    ``03_mlp`` builds it in sections 2–4 and trains the final model in section 13.
 
     :meth:`window_logits` is 03's forward pass on windows ``(B, k)`` → ``(B, V)``; :meth:`forward`
     applies it at every position of a sequence, the window being the previous ``block_size`` tokens

@@ -14,7 +14,7 @@ from .registry import ModelSpec, register, sequences, whole_item
 
 
 class RNNCell(nn.Module):
-    """One step of a vanilla (Elman) RNN, ``05_rnn_gru``: h_t = tanh(x_t W_x + b + h_{t-1} W_h)."""
+    """One step of a vanilla (Elman) RNN, ``05_rnn_gru`` section 2: h_t = tanh(x_t W_x + b + h_{t-1} W_h)."""
 
     def __init__(self, n_in: int, n_hidden: int, generator: torch.Generator | None = None):
         super().__init__()
@@ -34,7 +34,7 @@ class RNNCell(nn.Module):
 
 
 class GRUCell(nn.Module):
-    """One step of a GRU (Cho et al. 2014), ``05_rnn_gru``; gates in PyTorch's order (r, z, n)."""
+    """One step of a GRU (Cho et al. 2014), ``05_rnn_gru`` section 3; gates in PyTorch's order (r, z, n)."""
 
     def __init__(self, n_in: int, n_hidden: int, generator: torch.Generator | None = None):
         super().__init__()
@@ -60,7 +60,9 @@ class GRUCell(nn.Module):
 
 
 class LSTMCell(nn.Module):
-    """One step of an LSTM with a forget gate, ``05_rnn_gru``; the state is [h, c] side by side, (B, 2H)."""
+    """One step of an LSTM with a forget gate, ``05_rnn_gru`` section 3 ("A third contestant").
+
+    The state is [h, c] side by side, (B, 2H)."""
 
     def __init__(self, n_in: int, n_hidden: int, generator: torch.Generator | None = None):
         super().__init__()

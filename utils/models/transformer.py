@@ -27,7 +27,7 @@ from .registry import ModelSpec, SettingError, register, sequences, whole_item
 
 
 class Dropout(nn.Module):
-    """Dropout whose mask costs one random byte per activation; ``06_transformer`` writes it by hand.
+    """Dropout whose mask costs one random byte per activation; ``06_transformer`` writes it by hand (section 2).
 
     ``nn.Dropout`` draws one random number per activation, and on a CPU drawing them takes longer than
     the rest of the layer (a tenth of a training step of this model, seven times over). A random
@@ -106,7 +106,7 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    """``06_transformer``'s GPT (sections 3–6): character and position embeddings, ``n_layer`` blocks, a
+    """``06_transformer``'s GPT (section 3; packed rows, section 4): character and position embeddings, ``n_layer`` blocks, a
     final layer norm, tied output layer. The packaged model of ``sequentia train --type transformer``."""
 
     def __init__(self, vocab_size: int, block_size: int, n_embd: int, n_head: int, n_layer: int, dropout: float = 0.0):

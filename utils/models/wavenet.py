@@ -1,4 +1,4 @@
-"""The WaveNet-style hierarchical MLP of ``04_training_dynamics`` (section 5), packaged once the notebook wrote it out.
+"""The WaveNet-style hierarchical MLP of ``04_training_dynamics`` (section 6), packaged once the notebook wrote it out.
 
 A context of ``block_size`` characters (a power of two, 8 in the notebook) is embedded, then fused
 pairwise level by level, as in the dilated causal convolutions of WaveNet (van den Oord et al.,
