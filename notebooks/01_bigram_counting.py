@@ -77,9 +77,10 @@ print(f"{len(stoi)} tokens:", "".join(itos[i] for i in range(len(itos))))
 print("stoi:", {c: stoi[c] for c in ".abz"}, "…   itos:", {i: itos[i] for i in (0, 1, 2, 26)}, "…")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# `utils.data.Vocab.from_words` packages exactly these lines (with checks: a character that collides
-# with `.` is refused) and adds `encode`/`decode`; every later notebook uses it. It gives the same
-# two tables:
+# `utils.data.Vocab.from_words` packages exactly these lines and adds `encode`/`decode`; every later
+# notebook uses it. There the boundary is a token of its own, not the character `.`: a list whose
+# items contain dots (`St. Helens`) gets `.` as an ordinary character with its own index. For the
+# names, which have no dots, it gives the same two tables:
 
 # %%
 vocab = Vocab.from_words(words)

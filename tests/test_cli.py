@@ -198,7 +198,7 @@ def test_bad_input_gets_one_line_through_the_real_command(tmp_path):
         (b"", "empty"),
         (b"\n  \n\n", "only blank lines"),
         (b"ana\nb\xe9la\n", "not valid UTF-8"),
-        (b"ana\nbe.la\n", "boundary"),
+        (b"ana\n" + b"x" * 1001 + b"\n", "line 2: an item of 1,001 characters"),
         (b"ana\nbela\nchloe\n", "too few to split"),
     ],
 )
@@ -212,7 +212,7 @@ def test_bad_lists(content, message, tmp_path, capsys):
 
 
 def test_too_small_for_one_batch(names, tmp_path, capsys):
-    line = one_error_line(capsys, ["train", "-i", names, "--type", "gru", "-o", tmp_path / "run"])  # batch 256
+    line = one_error_line(capsys, ["train", "-i", names, "--type", "gru", "-o", tmp_path / "run", "--batch-size", "256"])
     assert "fewer than one batch of 256" in line and "--batch-size" in line
     assert not (tmp_path / "run").exists()
 

@@ -115,16 +115,43 @@ def test_not_utf8_names_file_and_line(write):
         load_words(path)
 
 
-def test_boundary_glyph_collision_names_file_and_line(write):
-    path = write(b"ann\nst. john\n")
-    with pytest.raises(DataError, match=r"words.txt, line 2: 'st. john' contains '.'"):
-        load_words(path)
+def test_a_dot_is_an_ordinary_character(write):
+    words = load_words(write(b"ann\nst. john\nMt. Iraya Agta\n"))
+    assert words == ["ann", "st. john", "Mt. Iraya Agta"] and words.lines == [1, 2, 3]
+    vocab = Vocab.from_words(words)
+    assert "." in vocab.chars and vocab.index["."] != 0 and vocab.stoi["."] == vocab.index["."]
+    assert vocab.itos[0] == "." and 0 not in vocab.encode("st. john")  # the token is not the character
+    assert vocab.decode(vocab.encode("Mt. Iraya Agta")) == "Mt. Iraya Agta"
 
 
-def test_other_boundary_glyph_allows_dots(write):
-    words = load_words(write(b"st. john\n"), boundary="#")
-    vocab = Vocab.from_words(words, boundary="#")
-    assert vocab.itos[0] == "#" and "." in vocab.chars and " " in vocab.chars
+def test_another_display_glyph_for_the_boundary(write):
+    vocab = Vocab.from_words(load_words(write(b"st. john\n")), boundary="#")
+    assert vocab.itos[0] == "#" and vocab.stoi["#"] == 0 and "." in vocab.chars and " " in vocab.chars
+
+
+def test_the_glyph_of_a_list_without_dots_is_not_a_character():
+    vocab = Vocab.from_words(["ann", "bob"])
+    assert vocab.stoi["."] == 0  # the notebooks' stoi['.']
+    with pytest.raises(DataError, match="cannot encode 'a.b': character '.' is not in this vocabulary"):
+        vocab.encode("a.b")
+
+
+def test_line_numbers_skip_blank_lines(write):
+    words = load_words(write(b"ann\n\n  \nbob\n"))
+    assert words == ["ann", "bob"] and words.lines == [1, 4] and words.blank_lines == [2, 3]
+
+
+def test_windowed_sequences_score_every_character_once():
+    from utils.data import IGNORE_INDEX, windowed_sequences
+
+    words = ["abcdefghij", "ab"]
+    vocab = Vocab.from_words(words)
+    X, Y = windowed_sequences(words, vocab, 4)
+    assert X.shape == Y.shape == (6, 4)  # five overlapping windows of the long item, one padded row
+    assert int((Y != IGNORE_INDEX).sum()) == (10 + 1) + (2 + 1)
+    assert X[0].tolist() == [0, *vocab.encode("abc")] and Y[-1].tolist() == [*vocab.encode("ab"), 0, IGNORE_INDEX]
+    with pytest.raises(ValueError, match="context must be an integer of 2 or more"):
+        windowed_sequences(words, vocab, 1)
 
 
 def test_unicode_words_give_their_own_vocabulary(write):
@@ -200,10 +227,8 @@ def test_letters_of_any_script_spaces_hyphens_and_apostrophes(write):
     assert [vocab.decode(vocab.encode(w)) for w in words] == items
 
 
-def test_boundary_glyph_in_a_decomposed_line_is_still_an_error(write):
-    path = write("ann\nSt. Pe\u0301ter\n".encode())
-    with pytest.raises(DataError, match=r"words.txt, line 2: 'St. Péter' contains '.', the glyph reserved"):
-        load_words(path)
+def test_a_decomposed_line_with_a_dot_is_normalised_and_kept(write):
+    assert load_words(write("ann\nSt. Pe\u0301ter\n".encode())) == ["ann", "St. P\u00e9ter"]
 
 
 # ---------------------------------------------------------------- vocabulary
@@ -223,9 +248,7 @@ def test_decode_round_trip_and_bad_index():
         vocab.decode([9])
 
 
-def test_vocab_rejects_boundary_in_words():
-    with pytest.raises(DataError, match="contains '.', the boundary glyph"):
-        Vocab.from_words(["a.b"])
+def test_vocab_needs_words():
     with pytest.raises(DataError, match="no words"):
         Vocab.from_words([])
 

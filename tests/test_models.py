@@ -169,7 +169,8 @@ def test_the_registry_looks_every_type_up():
     with pytest.raises(KeyError, match="unknown model type 'lstn'"):
         get("lstn")
     assert get("mlp").block_size(RECIPES["mlp"].model, 40) == 3 and get("gru").block_size(RECIPES["gru"].model, 40) == 41
-    assert get("transformer").longest(33) == 32 and get("gru").longest(33) is None
+    assert get("transformer").block_size(RECIPES["transformer"].model, 200) == 64  # longer items: windows
+    assert get("gru").block_size(RECIPES["gru"].model, 15) == 16  # the names: the longest and its boundary
 
 
 def test_each_family_checks_its_own_settings():

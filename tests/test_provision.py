@@ -96,14 +96,14 @@ def test_the_course_file_verifies(names):
 # editorial marks (a bracketed note, a dagger) that are dropped.
 FAKE = ["Ha\u0308me", "H\u00e4me", "  Ordino ", "", "St. Helens", "Two\nlines", "Ḩaḑramawt", "Ordino", "Āz̄ār",
         "Ordino [AD-05]", "Häme †"]
-FAKE_FILE = "Häme\nOrdino\nĀz̄ār\nḨaḑramawt\n".encode()
+FAKE_FILE = "Häme\nOrdino\nSt. Helens\nĀz̄ār\nḨaḑramawt\n".encode()
 FAKE_SHA = hashlib.sha256(FAKE_FILE).hexdigest()
 
 
 def test_subdivision_names_are_nfc_deduplicated_sorted_and_unusable_ones_left_out():
     kept, left_out = subdivision_names(FAKE)
-    assert kept == ["H\u00e4me", "Ordino", "Āz̄ār", "Ḩaḑramawt"]  # sorted by code point, not by locale
-    assert left_out == ["St. Helens", "Two\nlines"]
+    assert kept == ["H\u00e4me", "Ordino", "St. Helens", "Āz̄ār", "Ḩaḑramawt"]  # by code point, not by locale
+    assert left_out == ["Two\nlines"]  # a dot is data; only a line break cannot be one line
 
 
 def test_subdivisions_are_written_and_load_as_words(tmp_path):
@@ -113,8 +113,8 @@ def test_subdivisions_are_written_and_load_as_words(tmp_path):
     logs = []
     assert provision_subdivisions(dest, names=FAKE, version="0-fake", expected=FAKE_SHA, log=logs.append) == dest
     assert dest.read_bytes() == FAKE_FILE
-    assert load_words(dest) == ["H\u00e4me", "Ordino", "Āz̄ār", "Ḩaḑramawt"]
-    assert "4 subdivision names from pycountry 0-fake" in logs[-1] and "'St. Helens'" in logs[-1]
+    assert load_words(dest) == ["H\u00e4me", "Ordino", "St. Helens", "Āz̄ār", "Ḩaḑramawt"]
+    assert "5 subdivision names from pycountry 0-fake" in logs[-1] and "for a line break: ['Two\\nlines']" in logs[-1]
     assert list(dest.parent.iterdir()) == [dest], "no temporary file is left behind"
 
 
@@ -177,28 +177,37 @@ def test_without_pycountry_the_message_says_what_to_do(tmp_path, monkeypatch):
     assert not (tmp_path / "subdivisions.txt").exists()
 
 
-def test_the_pinned_pycountry_gives_the_recorded_list(tmp_path):
-    """Reproducible: pycountry==PYCOUNTRY_PIN (requirements.txt) builds the file data/README.md records."""
+@pytest.mark.parametrize("name", ["subdivisions", "sympy_modules", "territories_ru", "languages_ja"])
+def test_each_pinned_package_gives_the_recorded_list(name, tmp_path):
+    """Reproducible: the pinned package (requirements.txt) builds the file data/README.md records."""
     from importlib.metadata import version
 
-    from utils.data import Vocab, load_words
+    from utils.data import load_words
+    from utils.provision import LISTS, provision_list
 
-    assert version("pycountry") == PYCOUNTRY_PIN
-    assert f"pycountry=={PYCOUNTRY_PIN}\n" in (REPO_ROOT / "requirements.txt").read_text()
-    dest = provision_subdivisions(tmp_path / "subdivisions.txt", log=quiet)
-    assert sha256(dest) == SUBDIVISIONS_SHA256
+    spec = LISTS[name]
+    assert version(spec.package) == spec.pin
+    assert f"{spec.package}=={spec.pin}\n" in (REPO_ROOT / "requirements.txt").read_text()
+    dest = provision_list(name, tmp_path / spec.path.name, log=quiet)
+    assert sha256(dest) == spec.sha256
     words = load_words(dest)
-    assert len(words) == SUBDIVISIONS_LINES == 4889
-    assert len(Vocab.from_words(words)) == 189
+    assert len(words) == spec.lines and 100 <= len(words) <= 10_000
     readme = (REPO_ROOT / "data" / "README.md").read_text()
-    assert SUBDIVISIONS_SHA256 in readme and f"{SUBDIVISIONS_LINES:,} lines" in readme
+    assert spec.sha256 in readme and f"{spec.lines:,} lines" in readme and spec.path.name in readme
 
 
-def test_provision_boundary_is_the_data_boundary():
-    from utils import provision as prov
-    from utils.data import BOUNDARY
+def test_the_lists_are_what_the_command_is_tried_on():
+    from utils.data import load_words
+    from utils.provision import LISTS
 
-    assert prov.BOUNDARY == BOUNDARY
+    if not all(spec.path.exists() for spec in LISTS.values()):
+        pytest.fail("run `make data` (make test does it for you)")
+    words = {name: load_words(spec.path) for name, spec in LISTS.items()}
+    assert "St. Helens" in words["subdivisions"] and "Virgin Islands, U.S." in words["subdivisions"]
+    assert all("." in w for w in words["sympy_modules"][1:])  # sympy.core.add, ...
+    assert all(any("\u0400" <= c <= "\u04ff" for c in w) for w in words["territories_ru"])  # Cyrillic
+    assert sum(any("\u3040" <= c <= "\u30ff" or "\u4e00" <= c <= "\u9fff" for c in w)
+               for w in words["languages_ja"]) > 600  # kana and kanji
 
 
 def test_unknown_list_is_exit_status_2(capsys):

@@ -72,7 +72,8 @@ def test_a_registered_model_trains_samples_evaluates_and_resumes_through_the_com
     assert isinstance(build(SPEC.recipe, 5, 3, torch.Generator().manual_seed(0)), PreviousCharacter)
 
     run = tmp_path / "run"
-    assert main(["train", "-i", str(prevchar), "--type", "prevchar", "-o", str(run), "--quiet"]) == 0
+    sized = ["--eval-every", "4"]  # the sizing rule would evaluate after every step of this 40-item list
+    assert main(["train", "-i", str(prevchar), "--type", "prevchar", "-o", str(run), "--quiet", *sized]) == 0
     assert "prevchar: dev" in capsys.readouterr().out
     m = json.loads((run / METRICS).read_text())
     assert m["finished"] and m["step"] == 12 and [s for s, _ in m["dev_history"]] == [4, 8, 12]
@@ -85,7 +86,8 @@ def test_a_registered_model_trains_samples_evaluates_and_resumes_through_the_com
     assert f"dev: {m['dev']:.4f}" in capsys.readouterr().out
 
     cut = tmp_path / "cut"
-    assert main(["train", "-i", str(prevchar), "--type", "prevchar", "-o", str(cut), "--quiet", "--stop-after", "5"]) == 130
+    assert main(["train", "-i", str(prevchar), "--type", "prevchar", "-o", str(cut), "--quiet", *sized,
+                 "--stop-after", "5"]) == 130
     assert main(["train", "-o", str(cut), "--resume", "--quiet"]) == 0
     a, b = load_checkpoint(run), load_checkpoint(cut)
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])  # exactly the uninterrupted run

@@ -1,15 +1,18 @@
 """The run folder of ``sequentia train``: what it holds, written atomically, read back safely.
 
-``RUN_DIR`` holds two files:
+``RUN_DIR`` holds:
 
 - ``checkpoint.pt`` (:data:`CHECKPOINT`): a dict of plain data and tensors — ``format`` and
   ``version`` (:data:`FORMAT_NAME`, :data:`FORMAT_VERSION`), the model ``type``, its ``recipe``
   (:meth:`utils.recipes.Recipe.to_dict`), the ``vocab`` characters, ``block_size`` and ``max_len``,
   the ``model`` state dict, the ``optimizer`` state, the random generators' states (``rng``), the
-  ``step`` reached, whether it is ``finished``, the ``history`` of losses, and the list it trained on
-  (``input``, ``input_sha256``, ``train_words``). Read with ``torch.load(..., weights_only=True)``,
-  which runs no pickled code.
-- ``metrics.json`` (:data:`METRICS`): the figures of that checkpoint, for people and scripts.
+  ``step`` reached, whether it is ``finished`` (or ``stopped_early``), the ``history`` of losses,
+  the ``best`` weights on dev (``step``, ``dev``, ``model``: what ``sample`` and ``evaluate`` use), and
+  the list it trained on, split as it was (``input``, ``input_sha256``, ``train_words``,
+  ``dev_words``, ``test_words``), so the folder needs nothing outside it. Read with
+  ``torch.load(..., weights_only=True)``, which runs no pickled code.
+- ``metrics.json`` (:data:`METRICS`): the figures of the best checkpoint and how far the run got.
+- ``.lock``: held by the process that trains into the folder, so that a second one is refused.
 
 Both are written by :func:`atomic_write`: into a temporary file beside the target, flushed to disk,
 then renamed over it, so a crash or a full disk leaves the previous file whole.
@@ -17,6 +20,8 @@ then renamed over it, so a crash or a full disk leaves the previous file whole.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -78,14 +83,27 @@ def save(run_dir: Path, ckpt: dict) -> None:
     atomic_write(run_dir / CHECKPOINT, lambda f: torch.save(ckpt, f))
 
 
-def header(recipe: Recipe, path: Path, digest: str, vocab: Vocab, block_size: int, max_len: int,
-           train_words: list[str]) -> dict:
-    """The part of a checkpoint that says what was trained, on what."""
+def header(recipe: Recipe, source: str, digest: str, vocab: Vocab, block_size: int, max_len: int,
+           words: dict[str, list[str]]) -> dict:
+    """The part of a checkpoint that says what was trained, on what: the list's splits included."""
     return {
         "format": FORMAT_NAME, "version": FORMAT_VERSION, "type": recipe.type, "recipe": recipe.to_dict(),
         "vocab": list(vocab.chars), "block_size": block_size, "max_len": max_len,
-        "input": str(path.resolve()), "input_sha256": digest, "train_words": list(train_words),
-    }
+        "input": source, "input_sha256": digest,
+    } | {f"{name}_words": list(ws) for name, ws in words.items()}
+
+
+def splits(ckpt: dict) -> dict[str, list[str]] | None:
+    """The train/dev/test items a checkpoint trained on (None for a folder written before they were kept)."""
+    if not all(f"{k}_words" in ckpt for k in ("train", "dev", "test")):
+        return None
+    return {k: list(ckpt[f"{k}_words"]) for k in ("train", "dev", "test")}
+
+
+def best_weights(ckpt: dict) -> dict:
+    """The weights ``sample`` and ``evaluate`` use: the best on dev, or the last ones if no dev was read yet."""
+    best = ckpt.get("best") or {}
+    return best.get("model") or ckpt["model"]
 
 
 def load(run_dir: Path) -> dict:
@@ -120,12 +138,45 @@ def load(run_dir: Path) -> dict:
 
 
 def model_from(ckpt: dict, device: torch.device | str = "cpu") -> tuple[nn.Module, Vocab, Recipe]:
-    """The trained model of a loaded checkpoint, its vocabulary and its recipe."""
+    """The trained model of a loaded checkpoint (its best weights on dev), its vocabulary and its recipe."""
     recipe = recipe_from_dict(ckpt["recipe"])
     vocab = Vocab(tuple(ckpt["vocab"]))
     model = build(recipe, len(vocab), ckpt["block_size"])
     try:
-        model.load_state_dict(ckpt["model"])
+        model.load_state_dict(best_weights(ckpt))
     except (RuntimeError, KeyError) as err:
         raise UsageError(f"the checkpoint's weights do not fit a {recipe.type} model ({str(err)[:80]}…); retrain with --force") from None
     return model.to(device), vocab, recipe
+
+
+def writable(run_dir: Path) -> None:
+    """Refuse, before any training, an ``-o`` that cannot be created or written in."""
+    place = run_dir
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    if not place.is_dir():
+        raise UsageError(f"-o {run_dir}: {place} is a file, not a folder; choose another -o")
+    try:
+        with tempfile.TemporaryFile(dir=place):
+            pass
+    except OSError as err:
+        raise UsageError(f"-o {run_dir}: cannot write in {place} ({err.strerror or err}); choose a folder you can write to") from None
+
+
+def lock(run_dir: Path, create: bool):
+    """Hold ``run_dir/.lock`` for this process (returned, to keep it open); refuse when another holds it."""
+    path = run_dir / ".lock"
+    if not create and not path.exists():
+        return None
+    f = open(path, "a" if create else "r")  # noqa: SIM115 (held open for the whole run)
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        f.close()
+        if err.errno in (errno.EAGAIN, errno.EACCES):
+            raise UsageError(f"{run_dir} is in use by another sequentia process; wait for it to finish, "
+                             "or choose another -o") from None
+        raise
+    if not create:
+        f.close()
+    return f

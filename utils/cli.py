@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import math
 import sys
-import warnings
 from pathlib import Path
 
 import torch
@@ -44,8 +44,9 @@ from .data import IGNORE_INDEX, DataError, load_words, split_words
 from .device import get_device, make_generator
 from .models import RECIPES, SettingError, get, recipe_from_dict, types
 from .recipes import SAMPLINGS, Recipe
-from .run import count_run, prepare, train_run
+from .run import MIN_ITEMS, count_run, prepare, read_list, train_run
 from .sampling import sample
+from .sizing import examples_of, size_to
 from .train import evaluate
 
 __all__ = ["CHECKPOINT", "FORMAT_VERSION", "METRICS", "UsageError", "load_checkpoint", "main", "make_parser"]
@@ -81,15 +82,6 @@ SHARED = {f.name for f in dataclasses.fields(Recipe)}
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's usage errors, on one line like every other
         raise UsageError(f"{message}; see `{self.prog} --help`")
-
-
-def _load_list(path: Path) -> list[str]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        words = load_words(path)
-    for w in caught:
-        print(f"{PROG}: note: {w.message}", file=sys.stderr)
-    return words
 
 
 def _given(args) -> dict:
@@ -142,9 +134,14 @@ def _device(args) -> torch.device:
 def cmd_train(args) -> int:
     run_dir = Path(args.output)
     device = _device(args)
-    if args.max_seconds is not None and not args.max_seconds > 0:
-        raise UsageError(f"--max-seconds must be positive, got {args.max_seconds}; leave it out to train to the end")
-    ckpt = None
+    for name, value in (("--max-seconds", args.max_seconds), ("--save-every", args.save_every)):
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise UsageError(f"{name} must be a positive number of seconds, got {value}; leave it out for the default")
+    if args.patience is not None and args.patience < 1:
+        raise UsageError(f"--patience must be 1 or more evaluations, got {args.patience}; leave it out for 5")
+    if run_dir.is_dir():
+        checkpoint.lock(run_dir, create=False)  # only probes: a folder another process trains into is refused
+    ckpt, splits = None, None
     if args.resume:
         ckpt = load_checkpoint(run_dir)
         if args.type is not None and args.type != ckpt["type"]:
@@ -159,34 +156,43 @@ def cmd_train(args) -> int:
                 "leave them out, or start a new run with --force"
             )
         recipe = recipe_from_dict(ckpt["recipe"])
-        path = Path(args.input) if args.input else Path(ckpt["input"])
+        source, digest, splits = ckpt["input"], ckpt.get("input_sha256", ""), checkpoint.splits(ckpt)
+        if splits is None:  # a folder written before runs kept their split: read the list again
+            words, source, digest = read_list(args.input or ckpt["input"])
+            if ckpt.get("input_sha256") != digest:
+                raise UsageError(f"{source} is not the file this run was trained on (it changed); resume with the same file")
+            splits = dict(zip(("train", "dev", "test"), split_words(words), strict=True))
     else:
         if args.type is None:
             raise UsageError(f"--type is required; choose one of {', '.join(types())}")
         if args.input is None:
-            raise UsageError("-i/--input is required; give a UTF-8 text file with one item per line")
+            raise UsageError("-i/--input is required; give a UTF-8 text file with one item per line (- reads standard input)")
         if run_dir.exists() and not run_dir.is_dir():
             raise UsageError(f"{run_dir} exists and is not a folder; choose another -o")
-        if run_dir.is_dir() and any(run_dir.iterdir()) and not args.force:
+        if run_dir.is_dir() and any(p.name != ".lock" for p in run_dir.iterdir()) and not args.force:
             raise UsageError(
                 f"{run_dir} already holds a run; continue it with --resume, replace it with --force, "
                 "or choose another -o"
             )
+        checkpoint.writable(run_dir)
         recipe = _recipe_from_args(args, RECIPES[args.type])
-        path = Path(args.input)
-
-    words = _load_list(path)
-    digest = sha256(path)
-    if ckpt is not None and ckpt.get("input_sha256") != digest:
-        raise UsageError(f"{path} is not the file this run was trained on (it changed); resume with the same file")
-    max_len = max(len(w) for w in words)
-    row_len = getattr(recipe.model, "row_len", None)
-    if ckpt is None and args.row_len and row_len < max_len + 1:  # a packed row must hold the longest item
-        raise UsageError(f"--row-len {row_len} is shorter than the longest item ({max_len} characters "
-                         f"and its end token); give at least {max_len + 1}, or 0 for padded rows")
-    p = prepare(recipe, words, path=path, digest=digest, notes=lambda note: print(f"{PROG}: {note}", file=sys.stderr))
+        words, source, digest = read_list(args.input)
+        if len(words) < MIN_ITEMS:
+            raise UsageError(f"{source} has {len(words)} item(s), too few to split 80/10/10; give at least {MIN_ITEMS} lines")
+        splits = dict(zip(("train", "dev", "test"), split_words(words), strict=True))
+        spec = get(recipe.type)
+        if spec.count is None:
+            n_examples, names_examples = examples_of(splits["train"], spec.windowed)
+            recipe = size_to(recipe, len(splits["train"]), n_examples, names_examples, keep=set(_given(args)))
+        max_len = max(len(w) for w in words)
+        row_len = getattr(recipe.model, "row_len", None)
+        if args.row_len and row_len < max_len + 1 <= get(recipe.type).block_size(recipe.model, max_len):
+            raise UsageError(f"--row-len {row_len} is shorter than the longest item ({max_len} characters "
+                             f"and its end token); give at least {max_len + 1}, or 0 for padded rows")
+    p = prepare(recipe, splits=splits, source=source, digest=digest,
+                notes=lambda note: print(f"{PROG}: {note}", file=sys.stderr))
     if ckpt is not None and (list(ckpt["vocab"]) != list(p.vocab.chars) or ckpt["block_size"] != p.block_size):
-        raise UsageError(f"{path} gives another vocabulary than the checkpoint's; resume with the run's own file")
+        raise UsageError(f"{source} gives another vocabulary than the checkpoint's; resume with the run's own file")
     n_train = p.data["train"][0].shape[0]
     if p.spec.count is None and n_train < p.recipe.batch:
         unit = "windows" if p.spec.windowed else "items"
@@ -197,77 +203,114 @@ def cmd_train(args) -> int:
 
     # Everything is checked: from here on, RUN_DIR is written.
     run_dir.mkdir(parents=True, exist_ok=True)
-    if ckpt is None:
-        for name in (CHECKPOINT, METRICS):
-            (run_dir / name).unlink(missing_ok=True)
-    if p.spec.count is not None:
-        return count_run(p, run_dir)
-    return train_run(p, run_dir, ckpt, device=device, quiet=args.quiet, max_seconds=args.max_seconds,
-                     stop_after=args.stop_after)
+    lock = checkpoint.lock(run_dir, create=True)
+    try:
+        if ckpt is None:
+            for name in (CHECKPOINT, METRICS):
+                (run_dir / name).unlink(missing_ok=True)
+        if p.spec.count is not None:
+            return count_run(p, run_dir)
+        return train_run(p, run_dir, ckpt, device=device, quiet=args.quiet, max_seconds=args.max_seconds,
+                         stop_after=args.stop_after, patience=args.patience or 5, save_every=args.save_every or 60.0)
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EIO, errno.EPERM):
+            raise UsageError(f"could not write in {run_dir} ({err.strerror}); the previous checkpoint there is "
+                             "intact: make room or fix the folder, then continue with --resume") from None
+        raise
+    finally:
+        lock.close()
 
 
 def _open_run(args):
-    """The run folder's model (on the device asked for), vocabulary, recipe, spec and checkpoint."""
+    """The run folder's model (its best weights on dev, on the device asked for), vocabulary, recipe, spec
+    and checkpoint; a note on stderr when the run is unfinished."""
     device = _device(args)
-    ckpt = load_checkpoint(Path(args.run_dir))
+    run_dir = Path(args.run_dir)
+    ckpt = load_checkpoint(run_dir)
     model, vocab, recipe = checkpoint.model_from(ckpt, device)
+    if not ckpt.get("finished", True):
+        best = ckpt.get("best") or {}
+        which = f"its best weights on dev so far (step {best['step']})" if best.get("model") else "its last weights"
+        print(f"{PROG}: note: {run_dir} is unfinished (step {ckpt['step']} of {recipe.steps}); using {which}; "
+              f"finish it with `sequentia train -o {run_dir} --resume`", file=sys.stderr)
     return model, vocab, recipe, get(recipe.type), ckpt, device
 
 
+def _unknown(item: str, vocab) -> str | None:
+    return next((c for c in item if c not in vocab.index), None)
+
+
 def cmd_sample(args) -> int:
-    model, vocab, recipe, spec, ckpt, device = _open_run(args)
     if args.n < 0:
         raise UsageError(f"-n must be 0 or more, got {args.n}; e.g. -n 20")
-    if not args.temperature > 0:
-        raise UsageError(f"--temperature must be positive, got {args.temperature}; 1 samples the model as it is")
+    if not (args.temperature > 0 and math.isfinite(args.temperature)):
+        raise UsageError(f"--temperature must be a positive number, got {args.temperature}; 1 samples the model as it is")
+    if args.max_len < 1:
+        raise UsageError(f"--max-len must be 1 or more characters, got {args.max_len}; leave it out for 50")
+    model, vocab, recipe, spec, ckpt, device = _open_run(args)
     if args.top_k is not None and not 1 <= args.top_k <= len(vocab):
         raise UsageError(f"--top-k must be between 1 and {len(vocab)}, got {args.top_k}; leave it out to keep all")
-    unseen = [c for c in args.prefix if c not in vocab.stoi]
-    if unseen:
+    bad = _unknown(args.prefix, vocab)
+    if bad is not None:
         raise UsageError(
-            f"--prefix {args.prefix!r}: character {unseen[0]!r} never occurs in the training list; "
+            f"--prefix {args.prefix!r}: character {bad!r} never occurs in the training list; "
             f"use characters of {''.join(vocab.chars)!r}"
         )
-    block_size, longest = ckpt["block_size"], spec.longest(ckpt["block_size"])
-    if longest is not None and len(args.prefix) >= longest:
-        raise UsageError(f"--prefix is too long for this model (at most {longest - 1} characters); shorten it")
+    if len(args.prefix) >= args.max_len:
+        raise UsageError(f"--prefix has {len(args.prefix)} characters, not fewer than --max-len {args.max_len}; "
+                         "raise --max-len or shorten the prefix")
+    block_size = ckpt["block_size"]
     kw = {"window": block_size} if spec.windowed else {"window": None, "max_context": block_size}
     seed = args.seed if args.seed is not None else recipe.seed
-    items = sample(model, vocab, args.n, make_generator(seed), temperature=args.temperature, top_k=args.top_k,
-                   device=device, prefix=args.prefix, max_len=max(args.max_len, len(args.prefix) + 1), **kw)
+    g = make_generator(seed)
     known = set(ckpt.get("train_words", []))
+    items: list[str] = []
+    draws, budget = 0, (50 * args.n if args.novel or args.unique else args.n)
+    while len(items) < args.n and draws < budget:
+        batch = sample(model, vocab, min(args.n, budget - draws), g, temperature=args.temperature,
+                       top_k=args.top_k, device=device, prefix=args.prefix, max_len=args.max_len, **kw)
+        draws += len(batch)
+        for item in batch:
+            if (args.novel and item in known) or (args.unique and item in items) or len(items) >= args.n:
+                continue
+            items.append(item)
     for item in items:
         print(f"{item}  (in the training list)" if item in known else item)
     new = sum(item not in known for item in items)
-    print(f"{new} of {len(items)} are new (not in the training list)", file=sys.stderr)
+    what = "new" if not args.novel else "new, as --novel asks"
+    print(f"{new} of {len(items)} are {what} (not in the training list), from {draws} draws", file=sys.stderr)
+    if len(items) < args.n:
+        print(f"{PROG}: note: only {len(items)} of the {args.n} items asked for in {draws} draws; the model rarely "
+              "makes items that qualify (try a higher --temperature)", file=sys.stderr)
     return 0
 
 
 def cmd_evaluate(args) -> int:
     model, vocab, recipe, spec, ckpt, device = _open_run(args)
     if args.input:
-        path = Path(args.input)
-        splits = {path.name: _load_list(path)}
+        words, source, _ = read_list(args.input)
+        splits = {Path(source).name: words}
     else:
-        path = Path(ckpt["input"])
-        if not path.is_file() or sha256(path) != ckpt.get("input_sha256"):
-            raise UsageError(f"{path}, the run's list, is missing or changed; give a list with -i FILE")
-        _, dev_w, test_w = split_words(_load_list(path))
-        splits = {"dev": dev_w, "test": test_w}
-    block_size, most = ckpt["block_size"], spec.longest(ckpt["block_size"])
+        stored = checkpoint.splits(ckpt)
+        if stored is None:  # a folder written before runs kept their split
+            path = Path(ckpt["input"])
+            if not path.is_file() or sha256(path) != ckpt.get("input_sha256"):
+                raise UsageError(f"{path}, the run's list, is missing or changed; give a list with -i FILE")
+            stored = dict(zip(("train", "dev", "test"), split_words(load_words(path)), strict=True))
+        splits = {"dev": stored["dev"], "test": stored["test"]}
+    block_size = ckpt["block_size"]
+    best = (ckpt.get("best") or {}).get("step")
     for name, ws in splits.items():
         for i, w in enumerate(ws, start=1):
-            bad = [c for c in w if c not in vocab.stoi]
-            if bad:
-                raise UsageError(f"{name}, item {i} ({w!r}): character {bad[0]!r} never occurs in the run's "
+            bad = _unknown(w, vocab)
+            if bad is not None:
+                raise UsageError(f"{name}, item {i} ({w!r}): character {bad!r} never occurs in the run's "
                                  "training list; evaluate on items made of the run's characters")
-        longest = max(len(w) for w in ws)
-        if most is not None and longest > most:
-            raise UsageError(f"{name} has an item of {longest} characters, longer than this model reads "
-                             f"({most}); evaluate on shorter items")
-        X, Y = spec.examples(ws, vocab, block_size, max(longest, 1))
+        X, Y = spec.examples(ws, vocab, block_size, max(len(w) for w in ws))
         loss = evaluate(spec.trainable(model), X, Y, device=device)
-        print(f"{name}: {loss:.4f} nats per character ({len(ws):,} items, {int((Y != IGNORE_INDEX).sum()):,} characters)")
+        at = f"; the best weights on dev, step {best}" if best is not None and spec.count is None else ""
+        print(f"{name}: {loss:.4f} nats per character ({len(ws):,} items, {int((Y != IGNORE_INDEX).sum()):,} "
+              f"characters{at})")
     return 0
 
 
@@ -280,7 +323,7 @@ def make_parser() -> argparse.ArgumentParser:
         "Train a model on a UTF-8 list (one item per line), split 80/10/10 as the course does, with its "
         "notebook's recipe. --type bigram trains by counting (with the recipe's alpha), not by gradient descent. "
         "Ctrl-C saves a checkpoint; --resume continues it exactly."))
-    t.add_argument("-i", "--input", help="the list: a UTF-8 text file, one item per line")
+    t.add_argument("-i", "--input", help="the list: a UTF-8 text file, one item per line (- reads standard input)")
     t.add_argument("--type", choices=types(), help="the model (its recipe: its module in utils/models/)")
     t.add_argument("-o", "--output", required=True, metavar="RUN_DIR", help="folder for the checkpoint and metrics.json")
     t.add_argument("--max-seconds", type=float, help="stop (resumably) after this many seconds")
@@ -290,6 +333,8 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR")
     t.add_argument("--force", action="store_true", help="replace the run in RUN_DIR")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--patience", type=int, help="stop once dev has not improved for this many evaluations (default 5)")
+    t.add_argument("--save-every", type=float, help="seconds between checkpoints (default 60)")
     t.add_argument("--stop-after", type=int, help=argparse.SUPPRESS)  # tests: stop as if interrupted
     for opt, (name, typ, help_) in RECIPE_OPTIONS.items():
         t.add_argument(opt, dest=name, type=typ, help=help_ + " (default: the recipe's)")
@@ -303,6 +348,8 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--prefix", default="", help="every item starts with this text")
     s.add_argument("--seed", type=int, help="the sampling seed (default: the run's)")
     s.add_argument("--max-len", type=int, default=50, help="the longest item (default 50)")
+    s.add_argument("--novel", action="store_true", help="only items that are not in the training list")
+    s.add_argument("--unique", action="store_true", help="no item twice")
     s.set_defaults(func=cmd_sample)
 
     e = sub.add_parser("evaluate", help="the per-character loss of a trained model on a list")
@@ -315,6 +362,21 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _what_then_todo(msg: str) -> str:
+    """``"What is wrong. What to do"`` as ``"what is wrong; what to do"``, cut at the first sentence end
+    outside a quoted item (``'Mt. Iraya Agta'`` keeps its dot)."""
+    quote = None
+    for i, c in enumerate(msg):
+        if quote:
+            quote = None if c == quote else quote
+        elif c in "'\"" and (i == 0 or not msg[i - 1].isalnum()):
+            quote = c
+        elif msg.startswith(". ", i):
+            todo = msg[i + 2 :]
+            return f"{msg[:i]}; {todo[:1].lower() + todo[1:]}"
+    return f"{msg}; fix the file and run the command again"
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = make_parser().parse_args(argv)
@@ -322,8 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, DataError) as err:
         msg = " ".join(str(err).split()).rstrip(".")
         if isinstance(err, DataError) and ";" not in msg:  # "What is wrong. What to do." -> one line
-            what, _, todo = msg.partition(". ")
-            msg = f"{what}; {todo[:1].lower() + todo[1:]}" if todo else f"{what}; fix the file and run the command again"
+            msg = _what_then_todo(msg)
         print(f"{PROG}: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -5,7 +5,8 @@ builders package what the notebooks first write out by hand: bigram pairs (01, 0
 (03) and padded sequences with masked targets (05, 06).
 
 Conventions (ARCHITECTURE.md §6): the vocabulary is the sorted set of characters in the data, with index 0
-reserved for the boundary token (start *and* end of a word), displayed as ``.``. Text is normalised to
+reserved for the boundary token (start *and* end of a word). The boundary is a token, not a character
+of the text: every character, ``.`` included, is data; the notebooks display the token as ``.``. Text is normalised to
 Unicode NFC wherever it enters (:func:`normalise`): the file's lines, the words a vocabulary is built
 from, and whatever is encoded, so an ``é`` typed as one code point or as ``e`` + a combining accent is
 one and the same character.
@@ -24,7 +25,7 @@ import torch
 
 from . import DEFAULT_DATA, SUBDIVISIONS_DATA
 
-#: The glyph that displays the boundary token (index 0).
+#: The glyph that displays the boundary token (index 0); it is not a character of the data.
 BOUNDARY = "."
 #: Target value for positions past the end of a word; ``F.cross_entropy(..., ignore_index=IGNORE_INDEX)``.
 IGNORE_INDEX = -1
@@ -53,23 +54,27 @@ class DataFileNotFoundError(DataError, FileNotFoundError):
 
 
 class Words(list):
-    """A list of words that remembers where it came from and which blank lines were skipped."""
+    """A list of words that remembers where it came from, each word's line and which blank lines were skipped."""
 
-    def __init__(self, words: Iterable[str], path: Path | None = None, blank_lines: Sequence[int] = ()):
+    def __init__(self, words: Iterable[str], path: Path | str | None = None, blank_lines: Sequence[int] = (),
+                 lines: Sequence[int] | None = None):
         super().__init__(words)
         self.path = path
         #: 1-based line numbers of the blank lines that were skipped.
         self.blank_lines = list(blank_lines)
+        #: 1-based line number of each word in its file.
+        self.lines = list(lines) if lines is not None else list(range(1, len(self) + 1))
 
 
-def load_words(path: str | Path = DEFAULT_DATA, *, boundary: str = BOUNDARY) -> Words:
+def load_words(path: str | Path = DEFAULT_DATA) -> Words:
     """Read one word per line from a UTF-8 text file.
 
     Line endings (LF or CRLF) and surrounding whitespace are stripped, a leading byte-order mark is
-    dropped, every line is normalised to Unicode NFC (:func:`normalise`), and blank lines are skipped, counted (``words.blank_lines``) and reported with a
-    warning. Raises :class:`DataError` naming the file and line for a file that is not UTF-8, that
-    yields no words, or that contains the boundary glyph; :class:`DataFileNotFoundError` for a
-    missing file (run ``make data`` for the course's lists, names.txt and subdivisions.txt).
+    dropped, every line is normalised to Unicode NFC (:func:`normalise`), and blank lines are
+    skipped, counted (``words.blank_lines``) and reported with a warning. Every other character,
+    ``.`` included, is data. Raises :class:`DataError` naming the file and line for a file that is
+    not UTF-8 or that yields no words; :class:`DataFileNotFoundError` for a missing file (run ``make
+    data`` for the course's lists).
     """
     path = Path(path)
     if not path.exists():
@@ -81,10 +86,16 @@ def load_words(path: str | Path = DEFAULT_DATA, *, boundary: str = BOUNDARY) -> 
         raise DataFileNotFoundError(f"data file not found: {path}. {hint}")
     if path.is_dir():
         raise DataError(f"{path} is a folder, not a text file with one word per line.")
-    raw = path.read_bytes()
+    return parse_words(path.read_bytes(), path)
+
+
+def parse_words(raw: bytes, source: Path | str = "<stdin>") -> Words:
+    """:func:`load_words` on the bytes of a file (``source`` names it in messages): standard input, say."""
+    path = source
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     words: list[str] = []
+    numbers: list[int] = []
     blank: list[int] = []
     lines = raw.split(b"\n")
     if lines and lines[-1] == b"":
@@ -102,67 +113,63 @@ def load_words(path: str | Path = DEFAULT_DATA, *, boundary: str = BOUNDARY) -> 
         if not word:
             blank.append(lineno)
             continue
-        if boundary in word:
-            raise DataError(
-                f"{path}, line {lineno}: {word!r} contains {boundary!r}, the glyph reserved for the "
-                "boundary token (start and end of a word). Remove or replace that character in the file."
-            )
         words.append(word)
+        numbers.append(lineno)
     if not words:
         what = "is empty" if not raw else f"has only blank lines ({len(blank)})"
         raise DataError(f"{path} yields no words: the file {what}. Give it one word per line.")
     if blank:
         shown = ", ".join(map(str, blank[:5])) + (" …" if len(blank) > 5 else "")
         warnings.warn(f"{path}: skipped {len(blank)} blank line(s) (line {shown})", stacklevel=2)
-    return Words(words, path=path, blank_lines=blank)
+    return Words(words, path=path, blank_lines=blank, lines=numbers)
 
 
 @dataclass(frozen=True)
 class Vocab:
-    """Characters ↔ integer indices, with index 0 the boundary token shown as ``.``.
+    """Characters ↔ integer indices, with index 0 the boundary token, displayed as ``boundary`` (``.``).
 
     Build it from the data with :meth:`from_words`; for names.txt that gives 27 tokens,
-    ``.``=0, ``a``=1 … ``z``=26.
+    ``.``=0, ``a``=1 … ``z``=26. The boundary is a token, not a character: a list whose items contain
+    ``.`` gets ``.`` as an ordinary character with its own index, and ``decode`` still shows index 0
+    as ``.``. Only when the glyph is not a character of the data does ``stoi`` map it to 0 (so the
+    notebooks can write ``stoi['.']``).
     """
 
     chars: tuple[str, ...]
     boundary: str = BOUNDARY
     stoi: dict[str, int] = field(init=False, repr=False, compare=False)
     itos: dict[int, str] = field(init=False, repr=False, compare=False)
+    index: dict[str, int] = field(init=False, repr=False, compare=False)  # the data's characters only
 
     def __post_init__(self) -> None:
-        if self.boundary in self.chars:
-            raise DataError(f"the boundary glyph {self.boundary!r} cannot also be a character of the data.")
         if len(set(self.chars)) != len(self.chars) or any(len(c) != 1 for c in self.chars):
             raise DataError("Vocab.chars must be distinct single characters.")
-        stoi = {c: i + 1 for i, c in enumerate(self.chars)}
-        stoi[self.boundary] = 0
+        index = {c: i + 1 for i, c in enumerate(self.chars)}
+        itos = {i: c for c, i in index.items()} | {0: self.boundary}
+        stoi = {self.boundary: 0} | index  # a data character that looks like the glyph keeps its own index
+        object.__setattr__(self, "index", index)
         object.__setattr__(self, "stoi", stoi)
-        object.__setattr__(self, "itos", {i: c for c, i in stoi.items()})
+        object.__setattr__(self, "itos", itos)
 
     @classmethod
     def from_words(cls, words: Iterable[str], boundary: str = BOUNDARY) -> Vocab:
-        """The sorted set of characters in ``words`` (normalised to NFC), after the boundary token."""
+        """The sorted set of characters in ``words`` (normalised to NFC, ``.`` included), after the boundary token."""
         words = [normalise(w) for w in words]
         if not words:
             raise DataError("cannot build a vocabulary from no words.")
-        chars = sorted(set("".join(words)))
-        if boundary in chars:
-            where = next(i for i, w in enumerate(words) if boundary in w)
-            raise DataError(
-                f"word {where} ({words[where]!r}) contains {boundary!r}, the boundary glyph; "
-                "choose another boundary glyph or clean the data."
-            )
-        return cls(tuple(chars), boundary)
+        return cls(tuple(sorted(set("".join(words)))), boundary)
 
     def __len__(self) -> int:
         return len(self.chars) + 1
 
     def encode(self, word: str) -> list[int]:
-        """Indices of the characters of ``word``, normalised to NFC first (no boundary tokens added)."""
+        """Indices of the characters of ``word``, normalised to NFC first (no boundary tokens added).
+
+        Only characters of the data encode: the boundary glyph of a list without it is not one.
+        """
         word = normalise(word)
         try:
-            return [self.stoi[c] for c in word]
+            return [self.index[c] for c in word]
         except KeyError as err:
             raise DataError(
                 f"cannot encode {word!r}: character {err.args[0]!r} is not in this vocabulary of "
@@ -255,6 +262,43 @@ def padded_sequences(
         Y[i, :L] = torch.tensor(ids, dtype=torch.long)
         Y[i, L] = 0
     return X, Y
+
+
+def windowed_sequences(words: Sequence[str], vocab: Vocab, context: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows of exactly ``context`` positions, for items that may be longer than a model reads at once.
+
+    An item of length L is the sequence ``[0, w_1 … w_L]`` → ``[w_1 … w_L, 0]``, as in
+    :func:`padded_sequences`. When it fits (``L + 1 ≤ context``) it is one row, padded; otherwise it is
+    cut into windows of ``context`` positions that overlap by half (the last one ends with the item),
+    and in each window after the first the targets an earlier window already scored are set to
+    :data:`IGNORE_INDEX`, so every character is scored once, with at least half a window of context
+    before it from the second window on. A window that does not start at the item's start has no
+    boundary token in front: the sequence models read it as the middle of an item. Used by
+    ``sequentia`` (:mod:`utils.models.registry`, ``sequences``).
+    """
+    _check_words(words)
+    if isinstance(context, bool) or not isinstance(context, int) or context < 2:
+        raise ValueError(f"context must be an integer of 2 or more, got {context!r}.")
+    T, stride = context, context // 2
+    xs: list[list[int]] = []
+    ys: list[list[int]] = []
+    for w in words:
+        ids = vocab.encode(w)
+        x, y = [0, *ids], [*ids, 0]
+        n = len(x)
+        if n <= T:
+            xs.append(x + [0] * (T - n))
+            ys.append(y + [IGNORE_INDEX] * (T - n))
+            continue
+        starts = list(range(0, n - T, stride)) + [n - T]
+        scored = 0  # targets before this position are scored by an earlier window
+        for s in starts:
+            row_y = y[s : s + T]
+            skip = max(0, scored - s)
+            xs.append(x[s : s + T])
+            ys.append([IGNORE_INDEX] * skip + row_y[skip:])
+            scored = s + T
+    return torch.tensor(xs, dtype=torch.long), torch.tensor(ys, dtype=torch.long)
 
 
 def split_words(

@@ -7,17 +7,23 @@
 3. else download from ``$NAMES_URL`` (default: the makemore repository's raw file);
 4. verify the sha256 of what arrived; on any failure stop with a message that says what to do.
 
-``data/subdivisions.txt``, the second list (issue 12): the names of the world's country subdivisions
-(ISO 3166-2) that the pinned ``pycountry`` ships in its wheel, so it is built offline. An existing copy
-whose checksum verifies is kept; otherwise the list is written afresh (NFC, stripped, deduplicated,
-sorted by code point, names containing the boundary glyph ``.`` or a line break left out), to a
-temporary file that replaces the old one only once its checksum verifies. ``pycountry`` is imported
-only for this step, which ``make data`` runs with the virtual environment's Python.
+The other lists are built offline from data that pinned packages ship in their wheels (:data:`LISTS`):
+
+- ``data/subdivisions.txt``: the names of the world's country subdivisions (ISO 3166-2), ``pycountry``;
+- ``data/sympy_modules.txt``: the dotted names of the modules of ``sympy`` (``sympy.core.add``), its tests left out;
+- ``data/territories_ru.txt``: the names of the world's countries and regions in Russian (CLDR, ``Babel``);
+- ``data/languages_ja.txt``: the names of languages in Japanese, in kana and kanji (CLDR, ``Babel``).
+
+An existing copy whose checksum verifies is kept; otherwise the list is written afresh (NFC, stripped,
+deduplicated, sorted by code point, names with a line break left out), to a temporary file that
+replaces the old one only once its checksum verifies. Each package is imported only for its list,
+which ``make data`` builds with the virtual environment's Python.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import re
 import shutil
@@ -25,7 +31,10 @@ import sys
 import unicodedata
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 from . import DEFAULT_DATA, REPO_ROOT, SUBDIVISIONS_DATA
@@ -37,10 +46,8 @@ DEFAULT_MIRROR = REPO_ROOT.parent / "shared" / "data" / "names.txt"
 #: The second list, built from the pinned pycountry (requirements.txt) and checked against its checksum.
 SUBDIVISIONS = SUBDIVISIONS_DATA
 PYCOUNTRY_PIN = "26.2.16"
-SUBDIVISIONS_SHA256 = "38c48141cadcf5207782800f10fad80bc3b9c1fe87e488c38fcb74a388a14be7"
-SUBDIVISIONS_LINES = 4889
-#: utils.data.BOUNDARY, repeated so that this module needs nothing but the standard library.
-BOUNDARY = "."
+SUBDIVISIONS_SHA256 = "c7cbf5fef4736104930d80f1f6851c31e26326055fadc4b8c69f0bcb813a6cf4"
+SUBDIVISIONS_LINES = 4891
 
 
 #: ISO 3166-2's editorial marks in pycountry's names: a bracketed note, a dagger.
@@ -119,15 +126,15 @@ def provision(
     )
 
 
-def subdivision_names(names: Iterable[str], boundary: str = BOUNDARY) -> tuple[list[str], list[str]]:
+def clean_names(names: Iterable[str]) -> tuple[list[str], list[str]]:
     """The list as written: ``(kept, left_out)``.
 
     Each name is normalised to NFC; ISO 3166-2's editorial marks are dropped (a bracketed note, as in
     ``Blekinge län [SE-10]``, and a dagger, as in ``Aerodrom †``), since they are not part of the name
-    and a model would learn to invent them; the name is stripped; blanks and duplicates go; a name containing the
-    boundary glyph (``St. Helens``) or a line break cannot be one line of the course's lists, so it is
-    left out (returned in ``left_out``) rather than edited. The rest is sorted by code point, which
-    depends on no locale.
+    and a model would learn to invent them; the name is stripped; blanks and duplicates go; a name with
+    a line break cannot be one line of a list, so it is left out (returned in ``left_out``) rather than
+    edited. Every other character stays: ``St. Helens`` keeps its dot. The rest is sorted by code
+    point, which depends on no locale.
     """
     kept: set[str] = set()
     left_out: set[str] = set()
@@ -136,71 +143,129 @@ def subdivision_names(names: Iterable[str], boundary: str = BOUNDARY) -> tuple[l
         name = _EDITORIAL.sub("", name).strip()
         if not name:
             continue
-        if boundary in name or len(name.splitlines()) != 1:
+        if len(name.splitlines()) != 1:
             left_out.add(name)
         else:
             kept.add(name)
     return sorted(kept), sorted(left_out)
 
 
-def _pycountry_names() -> tuple[list[str], str]:
-    """The subdivision names of the installed pycountry, and its version."""
+#: The subdivisions' cleaning has this name in the tests and the notebooks' history.
+subdivision_names = clean_names
+
+
+def _import(package: str, module: str, pin: str, dest: Path):
     try:
-        import pycountry
+        return importlib.import_module(module)
     except ImportError:
         raise ProvisionError(
-            "pycountry is not installed in this Python, and data/subdivisions.txt is built from it.\n"
-            f"What to do: run make data (it sets up .venv first), or pip install pycountry=={PYCOUNTRY_PIN}."
+            f"{package} is not installed in this Python, and {dest.name} is built from it.\n"
+            f"What to do: run make data (it sets up .venv first), or pip install {package}=={pin}."
         ) from None
-    from importlib.metadata import version
-
-    return [s.name for s in pycountry.subdivisions], version("pycountry")
 
 
-def provision_subdivisions(
-    dest: Path = SUBDIVISIONS,
+def _subdivisions(dest: Path) -> list[str]:
+    return [s.name for s in _import("pycountry", "pycountry", PYCOUNTRY_PIN, dest).subdivisions]
+
+
+def _sympy_modules(dest: Path) -> list[str]:
+    """Every module of the installed sympy as a dotted name, read from its files (nothing is imported but sympy)."""
+    root = Path(_import("sympy", "sympy", LISTS["sympy_modules"].pin, dest).__file__).parent
+    names = []
+    for path in root.rglob("*.py"):
+        parts = ("sympy", *path.relative_to(root).with_suffix("").parts)
+        if any(p in ("tests", "benchmarks") for p in parts):
+            continue
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def _cldr(locale: str, what: str) -> Callable[[Path], list[str]]:
+    def names(dest: Path) -> list[str]:
+        babel = _import("Babel", "babel", LISTS["territories_ru"].pin, dest)
+        return list(getattr(babel.Locale.parse(locale), what).values())
+
+    return names
+
+
+@dataclass(frozen=True)
+class BuiltList:
+    """A list built from data a pinned package ships: where it goes, from what, and its checksum."""
+
+    path: Path
+    package: str
+    pin: str
+    sha256: str
+    lines: int
+    what: str
+    source: Callable[[Path], list[str]]
+
+
+DATA_DIR = SUBDIVISIONS.parent
+LISTS: dict[str, BuiltList] = {
+    "subdivisions": BuiltList(SUBDIVISIONS, "pycountry", PYCOUNTRY_PIN, SUBDIVISIONS_SHA256, SUBDIVISIONS_LINES,
+                              "subdivision names", _subdivisions),
+    "sympy_modules": BuiltList(DATA_DIR / "sympy_modules.txt", "sympy", "1.14.0", "8b6b1c4d84bace8d40198b2105f14f93320894822cebb12ec1322cde3e3b7990", 825,
+                               "dotted module names", _sympy_modules),
+    "territories_ru": BuiltList(DATA_DIR / "territories_ru.txt", "Babel", "2.19.0", "7fdb4cc26b261d8534d8d0de914279ceffc0243df4cc1d45412477244266ecc6", 295,
+                                "names of countries and regions in Russian", _cldr("ru", "territories")),
+    "languages_ja": BuiltList(DATA_DIR / "languages_ja.txt", "Babel", "2.19.0", "17c6b0032fae8ec073e34e20e0199f60a65b34a190c41179d9d9032c7b397f54", 647,
+                              "names of languages in Japanese", _cldr("ja", "languages")),
+}
+
+
+def provision_list(
+    name: str,
+    dest: Path | None = None,
     names: Iterable[str] | None = None,
     version: str | None = None,
-    expected: str = SUBDIVISIONS_SHA256,
+    expected: str | None = None,
     log=print,
 ) -> Path:
-    """Make sure ``dest`` holds the verified subdivisions list; return its path or raise :class:`ProvisionError`.
-
-    ``names`` (with its ``version``) stands in for pycountry's subdivisions, for tests.
-    """
-    dest = Path(dest)
+    """Make sure ``dest`` holds the verified list ``name`` of :data:`LISTS`; return its path or raise
+    :class:`ProvisionError`. ``names`` (with its ``version``) stands in for the package's data, for tests."""
+    spec = LISTS[name]
+    dest = Path(dest or spec.path)
+    expected = expected or spec.sha256
     if _verified(dest, expected):
         log(f"data: {dest} is present and its checksum verifies.")
         return dest
     if dest.exists():
         log(f"data: {dest} does not match the expected sha256; building it afresh.")
     if names is None:
-        names, version = _pycountry_names()
+        names = spec.source(dest)
+        try:
+            version = package_version(spec.package)
+        except PackageNotFoundError:
+            version = "(unknown version)"
     version = version or "(names given)"
-    kept, left_out = subdivision_names(names)
+    kept, left_out = clean_names(names)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".tmp")
-    tmp.write_bytes("".join(f"{name}\n" for name in kept).encode("utf-8"))
+    tmp.write_bytes("".join(f"{n}\n" for n in kept).encode("utf-8"))
     got = sha256(tmp)
     if got != expected:
         tmp.unlink(missing_ok=True)
         raise ProvisionError(
-            f"could not provision {dest}: the list built from pycountry {version} ({len(kept):,} lines) "
-            f"has sha256 {got}, not the expected {expected} ({SUBDIVISIONS_LINES:,} lines from "
-            f"pycountry {PYCOUNTRY_PIN}).\n"
-            f"What to do: install the pinned version (make setup, or pip install pycountry=={PYCOUNTRY_PIN}) "
+            f"could not provision {dest}: the list built from {spec.package} {version} ({len(kept):,} lines) "
+            f"has sha256 {got}, not the expected {expected} ({spec.lines:,} lines from "
+            f"{spec.package} {spec.pin}).\n"
+            f"What to do: install the pinned version (make setup, or pip install {spec.package}=={spec.pin}) "
             "and run make data again."
         )
     os.replace(tmp, dest)
-    dropped = f"; left out, for the boundary glyph {BOUNDARY!r} or a line break: {left_out}" if left_out else ""
-    log(
-        f"data: wrote {dest}: {len(kept):,} subdivision names from pycountry {version} "
-        f"(checksum verified{dropped})."
-    )
+    dropped = f"; left out, for a line break: {left_out}" if left_out else ""
+    log(f"data: wrote {dest}: {len(kept):,} {spec.what} from {spec.package} {version} (checksum verified{dropped}).")
     return dest
 
 
-STEPS = {"names": provision, "subdivisions": provision_subdivisions}
+def provision_subdivisions(dest: Path = SUBDIVISIONS, names: Iterable[str] | None = None, version: str | None = None,
+                           expected: str = SUBDIVISIONS_SHA256, log=print) -> Path:
+    """:func:`provision_list` of ``data/subdivisions.txt`` (pycountry)."""
+    return provision_list("subdivisions", dest, names, version, expected, log)
+
+
+STEPS = {"names": provision} | {name: (lambda name=name: provision_list(name)) for name in LISTS}
 
 
 def main(argv: list[str] | None = None) -> int:

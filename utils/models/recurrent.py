@@ -134,10 +134,12 @@ def recurrent_lm(kind: str, vocab_size: int, n_embd: int, n_hidden: int,
 
 @dataclass(frozen=True)
 class RecurrentSettings:
-    """``n_embd``: E, the embedding width; ``n_hidden``: H, the state's width."""
+    """``n_embd``: E, the embedding width; ``n_hidden``: H, the state's width; ``context``: the longest
+    row it is trained on (a longer item is read in windows)."""
 
     n_embd: int = 64
     n_hidden: int = 128
+    context: int = 64
 
 
 #: 05's recipe for the three cells: E = 64, H = 128; AdamW (weight decay 0.01), lr 0.01 → 0.001 along a

@@ -10,8 +10,8 @@ none of them branches on its name:
   (:func:`pairs`, :func:`windows` or :func:`sequences`);
 - ``windowed``: it reads a fixed window of the last ``block_size`` tokens (sampled with
   ``window=block_size``), else the whole item so far (``max_context=block_size``);
-- ``block_size(settings, max_len)``: its window, or the longest sequence it reads;
-- ``longest(block_size)``: the longest item it can take (``None``: any length);
+- ``block_size(settings, max_len)``: its window, or the longest row it reads (the longest item and
+  its boundary token, at most the settings' ``context``: a longer item is read in windows);
 - ``trainable(model)``: the module the training loop calls on ``X`` (the MLP is trained on windows);
 - ``batches(settings)``: what rearranges each drawn batch (the Transformer packs rows), or ``None``;
 - ``count(settings, X, Y, vocab_size)``: for a model that is counted rather than trained (the bigram);
@@ -33,7 +33,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from ..data import Vocab, bigram_pairs, context_windows, padded_sequences
+from ..data import Vocab, bigram_pairs, context_windows, padded_sequences, windowed_sequences
 from ..recipes import Recipe
 
 
@@ -57,12 +57,12 @@ def windows(words, vocab: Vocab, block_size: int, max_len: int):
 
 
 def sequences(words, vocab: Vocab, block_size: int, max_len: int):
-    """Whole items as padded rows ``(N, max_len + 1)`` with shifted targets (05's and 06's examples)."""
-    return padded_sequences(words, vocab, max_len)
-
-
-def _any_length(block_size: int) -> None:
-    return None
+    """Whole items as padded rows ``(N, max_len + 1)`` with shifted targets (05's and 06's examples);
+    when the longest item does not fit ``block_size``, rows of ``block_size`` that cut the longer
+    items into overlapping windows (:func:`utils.data.windowed_sequences`)."""
+    if max_len + 1 <= block_size:
+        return padded_sequences(words, vocab, max_len)
+    return windowed_sequences(words, vocab, block_size)
 
 
 def _identity(model: nn.Module) -> nn.Module:
@@ -82,9 +82,14 @@ def window_of(settings, max_len: int) -> int:
     return settings.block_size
 
 
+#: The most positions a sequence model reads when its settings name no ``context``.
+DEFAULT_CONTEXT = 64
+
+
 def whole_item(settings, max_len: int) -> int:
-    """A sequence model reads the longest item and its leading boundary token."""
-    return max_len + 1
+    """A sequence model reads the longest item and its leading boundary token, up to its ``context``
+    (:data:`DEFAULT_CONTEXT` when its settings have none): no item changes the model's size."""
+    return min(max_len + 1, getattr(settings, "context", DEFAULT_CONTEXT))
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,6 @@ class ModelSpec:
     examples: Callable
     windowed: bool
     block_size: Callable[[Any, int], int]
-    longest: Callable[[int], int | None] = _any_length
     trainable: Callable[[nn.Module], nn.Module] = _identity
     batches: Callable[[Any], Callable | None] = _no_batches
     count: Callable | None = None

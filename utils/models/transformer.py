@@ -143,13 +143,16 @@ def init_gpt(model: GPT, generator: torch.Generator, n_layer: int) -> GPT:
 @dataclass(frozen=True)
 class GPTSettings:
     """Widths (``n_embd``, split into ``n_head`` heads), ``n_layer`` blocks, the ``dropout`` rate, and
-    ``row_len``: the items of each batch are packed into rows of this many positions (None: padded rows)."""
+    ``row_len``: the items of each batch are packed into rows of this many positions (None: padded rows);
+    ``context``: the most positions it reads (an item and its boundary token; a longer item is read in
+    windows, so no item changes the model's size)."""
 
     n_embd: int = 64
     n_head: int = 2
     n_layer: int = 3
     dropout: float = 0.05
     row_len: int | None = 32
+    context: int = 64
 
 
 def _build(s: GPTSettings, vocab_size: int, block_size: int, generator: torch.Generator | None) -> GPT:
@@ -172,6 +175,5 @@ RECIPE = Recipe("transformer", "06_transformer", GPTSettings(n_embd=64, n_head=2
 
 SPEC = register(ModelSpec(
     "transformer", RECIPE, build=_build, examples=sequences, windowed=False, block_size=whole_item,
-    longest=lambda block_size: block_size - 1,
     batches=lambda s: PackRows(s.row_len) if s.row_len else None, check=_check, published_as="Transformer",
 ))
