@@ -28,12 +28,13 @@ help:
 	@echo "make lab      JupyterLab at the repository root (present a notebook as slides with RISE: Alt+R)"
 	@echo "make slides   a reveal.js deck of every notebook, working offline, in _build/slides/"
 	@echo "make handouts every notebook without its worked solutions, in _build/handouts/"
-	@echo "make data     provision data/names.txt (verified copy, NAMES_MIRROR, or download) and data/subdivisions.txt (pycountry)"
+	@echo "make data     provision data/names.txt (verified copy, NAMES_MIRROR, or download) and four more lists (utils/provision.py)"
 	@echo "make sync     jupytext-sync every notebook pair, then make annotate"
 	@echo "make annotate derive the cells' slide breaks and exercise/solution tags (scripts/annotate_cells.py)"
 	@echo "make bench    run every notebook in a fresh kernel; table in _build/bench.md"
 	@echo "make bench-transformer  notebook 06's training throughput, padded vs packed rows"
 	@echo "make sweep-transformer  the dev-only sweep behind notebook 06's recipe (notebooks/transformer_sweep.json)"
+	@echo "make sweep-lists        the dev-only sweep behind the command's sizing rule on four lists (notebooks/lists_sweep.json)"
 	@echo "make reproduce [TYPES=\"mlp transformer\"]  the sequentia command on names.txt against the notebooks' dev/test figures"
 	@echo "make results  regenerate the README's results table from the stored notebooks"
 	@echo "make site-check  open the HTML course and a deck in headless Chromium, offline (screenshots in _build/site-check/)"
@@ -151,6 +152,7 @@ bench: $(STAMP) data
 	$(PY) scripts/run_notebooks.py --out _build/bench --bench _build/bench.md $(NOTEBOOKS)
 	$(PY) scripts/bench_transformer.py --append _build/bench.md
 	$(PY) scripts/reproduce.py --types transformer --append _build/bench.md
+	$(PY) scripts/sweep_lists.py --defaults-only --append _build/bench.md
 
 # The `sequentia` command (utils/cli.py) trains each type on data/names.txt with its recipe, single-threaded,
 # into _build/reproduce/TYPE/, and must give the dev and test figures the stored notebooks published
@@ -169,6 +171,13 @@ bench-transformer: $(STAMP) data
 
 sweep-transformer: $(STAMP) data
 	$(PY) scripts/sweep_transformer.py --force
+
+# The dev-only sweep behind utils/sizing.py, the rule that sizes a recipe to another list: the command's
+# defaults against 18 settings around them, on the four lists of make data that are not names.txt
+# (rewrites notebooks/lists_sweep.json; about 35 minutes on 2 cores).
+.PHONY: sweep-lists
+sweep-lists: $(STAMP) data
+	$(PY) scripts/sweep_lists.py
 
 .PHONY: results site-check chromium
 

@@ -3,29 +3,33 @@
 ::
 
     sequentia train -i FILE --type TYPE -o RUN_DIR       (TYPE: bigram, mlp, wavenet, rnn, gru, lstm, bow, transformer)
-    sequentia sample RUN_DIR [-n 20] [--temperature T] [--top-k K] [--prefix TEXT] [--seed S]
+    sequentia sample RUN_DIR [-n 20] [--novel] [--unique] [--temperature T] [--top-k K] [--prefix TEXT] [--seed S]
     sequentia evaluate RUN_DIR [-i FILE]
 
-(also ``python -m utils.cli ...``). ``train`` reads a UTF-8 file (one item per line; the vocabulary is
-the file's characters), splits it 80/10/10 by line as the course does (:func:`utils.data.split_words`,
-seed 42), and trains the packaged model of the type with its notebook's recipe (the registry,
-:mod:`utils.models`; every setting can be changed with an option, see ``sequentia train --help``).
-A progress bar shows the latest train and dev loss; dev is evaluated every ``--eval-every`` steps,
-test once at the end. The run folder's format is :mod:`utils.checkpoint`'s; the run itself is
-:mod:`utils.run`'s. This module parses the options, turns bad input into one line, and dispatches.
+(also ``python -m utils.cli ...``). ``train`` reads a UTF-8 file (``-i -``: standard input; one item
+per line; every character, ``.`` included, is data), splits it 80/10/10 by line as the course does
+(:func:`utils.data.split_words`, seed 42), and trains the packaged model of the type (the registry,
+:mod:`utils.models`) with its notebook's recipe, sized to the list (:mod:`utils.sizing`) for every
+setting no option gives. Dev is evaluated about 20 times along the run; the best weights on dev are
+what ``sample`` and ``evaluate`` use; training stops once dev has not improved for ``--patience``
+evaluations; test is read once, for the best weights; the report compares the best dev with the
+counting bigram's and warns when it is not lower. The run folder's format is
+:mod:`utils.checkpoint`'s (self-contained: it keeps the split); the run itself is :mod:`utils.run`'s.
+This module parses the options, turns bad input into one line, and dispatches.
 
-Ctrl-C (or SIGTERM, or ``--max-seconds``) stops after the current step and saves a checkpoint;
+A checkpoint is saved every ``--save-every`` seconds (default 60), so ``kill -9`` loses at most that;
+Ctrl-C (or SIGTERM, or ``--max-seconds``) stops after the current step and saves one;
 ``sequentia train -o RUN_DIR --resume`` then continues to exactly the weights and figures an
-uninterrupted run gives. An existing run is never overwritten without ``--force``. ``--type bigram``
-does not train by gradient descent: it counts the training bigrams and smooths them with the recipe's
-α (notebook 01).
+uninterrupted run gives. An existing run is never overwritten without ``--force``, and a second
+process on the same folder is refused. ``--type bigram`` does not train by gradient descent: it
+counts the training bigrams and smooths them with the recipe's α (notebook 01).
 
-Bad input (a missing, empty or non-UTF-8 file, a line with the boundary glyph ``.``, a list too small,
-an unknown type, an option the type does not have, a missing GPU, a prefix with an unseen character, a
-checkpoint of another type, a corrupt one or one from a newer version, an existing run) gets one line
-on stderr, ``sequentia: error: <what is wrong>; <what to do>``, and exit status 2; nothing is written.
+Bad input (a missing, empty or non-UTF-8 file, a line longer than 1,000 characters, a list too small,
+an unknown type, an option the type does not have, a bad number, a missing GPU, a prefix with an
+unseen character, an output folder that cannot be written, a folder in use, a checkpoint of another
+type, a corrupt one or one from a newer version, an existing run, a full disk) gets one line on
+stderr, ``sequentia: error: <what is wrong>; <what to do>``, and exit status 2; nothing is lost.
 """
-
 from __future__ import annotations
 
 import argparse

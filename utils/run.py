@@ -219,7 +219,7 @@ def best_model(p: Prepared, best: Best, device: torch.device | str = "cpu") -> n
     return model.to(device)
 
 
-def metrics(p: Prepared, model: nn.Module, history: History, step: int, finished: bool, best: Best, test,
+def metrics(p: Prepared, params: int, history: History, step: int, finished: bool, best: Best, test,
             bigram: float | None, stopped_early: bool = False) -> dict:
     """What ``metrics.json`` says of a run: the figures of the best checkpoint, and how the run went."""
     r = p.recipe
@@ -230,7 +230,7 @@ def metrics(p: Prepared, model: nn.Module, history: History, step: int, finished
         "step": step, "steps": r.steps, "best_step": best.step,
         "dev": best.dev if best.model is not None else None, "test": test,
         "last_dev": history.dev_loss[-1] if history.dev_loss else None, "bigram_dev": bigram,
-        "params": n_params(model), "vocab_size": len(p.vocab), "block_size": p.block_size,
+        "params": params, "vocab_size": len(p.vocab), "block_size": p.block_size,
         "examples": {k: X.shape[0] for k, (X, _) in p.data.items()}, "targets": targets,
         "dev_history": [[s, loss] for s, loss in zip(history.dev_steps, history.dev_loss, strict=True)],
         "last_train_loss": history.step_loss[-1] if history.step_loss else None,
@@ -256,7 +256,7 @@ def count_run(p: Prepared, run_dir: Path) -> int:
     ckpt = _header(p) | {"model": model.state_dict(), "optimizer": None, "rng": {}, "step": 0, "finished": True,
                          "history": vars(history), "best": vars(best)}
     checkpoint.save(run_dir, ckpt)
-    checkpoint.write_json(run_dir / METRICS, metrics(p, model, history, 0, True, best, test, dev))
+    checkpoint.write_json(run_dir / METRICS, metrics(p, n_params(model), history, 0, True, best, test, dev))
     with_ = ", ".join(f"{k} {v}" for k, v in dataclasses.asdict(p.recipe.model).items())
     print(f"{p.recipe.type} counted with {with_}: dev {dev:.4f} · test {test:.4f} (nats per character)")
     print(f"saved {run_dir / checkpoint.CHECKPOINT} and {run_dir / METRICS}")
@@ -293,13 +293,19 @@ def train_run(p: Prepared, run_dir: Path, ckpt: dict | None, *, device: torch.de
             interrupted["signal"] = interrupted["signal"] or "time"
         return interrupted["signal"] is not None
 
-    def save(state: dict, finished: bool = False, stopped_early: bool = False) -> None:
+    def save(state: dict, finished: bool = False, stopped_early: bool = False, test: float | None = None) -> None:
+        """The checkpoint, then metrics.json, which describes it (an unfinished run says so)."""
         done = state.pop("step", len(history.step_loss))
         b = state.pop("best")
         checkpoint.save(run_dir, _header(p) | state | {"step": done, "finished": finished, "stopped_early": stopped_early,
                                                        "history": copy.deepcopy(vars(history)), "best": vars(b)})
+        checkpoint.write_json(run_dir / METRICS, metrics(p, info["params"], history, done, finished, b, test, bigram,
+                                                         stopped_early))
+
+    info = {}
 
     def announce(model):
+        info["params"] = n_params(model)
         print(f"training {r.type} ({n_params(model):,} parameters) on {len(p.words['train']):,} items of "
               f"{p.source}: steps {step + 1}–{r.steps}, dev every {r.eval_every}", flush=True)
 
@@ -314,9 +320,7 @@ def train_run(p: Prepared, run_dir: Path, ckpt: dict | None, *, device: torch.de
         test = None
         if finished:
             test = evaluate(p.spec.trainable(best_model(p, best, device)), *p.data["test"], device=device)
-        save(state | {"step": done, "best": best}, finished, stopped_early)
-        checkpoint.write_json(run_dir / METRICS, metrics(p, model, history, done, finished, best, test, bigram,
-                                                         stopped_early))
+        save(state | {"step": done, "best": best}, finished, stopped_early, test)
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)

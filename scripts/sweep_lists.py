@@ -1,0 +1,184 @@
+#!/usr/bin/env python
+"""``make sweep-lists``: the dev-only sweep behind ``utils/sizing.py``, on four real lists that are not the names.
+
+For each list of ``make data`` other than names.txt (:data:`utils.provision.LISTS`: the subdivisions,
+sympy's dotted module names, territory names in Russian, language names in Japanese) and each of the
+command's main types (``transformer``, ``gru``, ``mlp``), it trains:
+
+- **the default**: exactly what ``sequentia train -i LIST --type TYPE`` trains with no tuning flag (the
+  notebook's recipe sized to the list by :func:`utils.sizing.size_to`, best checkpoint on dev, early
+  stopping after 5 evaluations without improvement);
+- **a grid around it**: steps × ½, 1, 2 (the evaluations scaled along), the regulariser at none, the
+  rule's and twice the rule's (dropout for the Transformer, weight decay for the GRU; the MLP, trained
+  with plain SGD, has none, so its grid varies the embedding width instead), and the hidden width at
+  the recipe's and half of it — 18 settings, the default among them.
+
+Each run's figure is its best dev loss (the checkpoint the command would keep); the test split is
+never made. ``notebooks/lists_sweep.json`` records every run (settings, best dev, best step, steps run,
+seconds) and, per list and type, the default's margin over the grid's best and the counting bigram's
+dev on the same split. README's "Make more of your own list" quotes the table this prints; ``make
+bench`` runs the defaults again (``--defaults-only``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import torch
+
+from utils import REPO_ROOT
+from utils.data import load_words, split_words
+from utils.models import RECIPES, get
+from utils.provision import LISTS
+from utils.run import bigram_dev, fit, prepare
+from utils.sizing import examples_of, size_to
+
+OUT = REPO_ROOT / "notebooks" / "lists_sweep.json"
+TYPES = ("transformer", "gru", "mlp")
+PATIENCE = 5
+#: What the bar asks of the default: within this of the grid's best dev.
+MARGIN = 0.03
+
+
+def default_recipe(t: str, words: list[str]):
+    """What ``sequentia train`` trains on ``words`` with no tuning flag."""
+    train_words = split_words(words)[0]
+    n_examples, names_examples = examples_of(train_words, get(t).windowed)
+    return size_to(RECIPES[t], len(train_words), n_examples, names_examples)
+
+
+def grid(t: str, base) -> list[tuple[str, dict]]:
+    """The 18 settings around the default ``base``: (name, changes)."""
+    out = []
+    for k in (0.5, 1, 2):
+        steps = max(1, round(base.steps * k))
+        timing = {"steps": steps, "eval_every": max(1, steps // 20), "warmup": min(base.warmup, steps // 10)}
+        if t == "transformer":
+            rule = base.model.dropout
+            regs = [("dropout 0", {"dropout": 0.0}), (f"dropout {rule:.2f}", {}),
+                    (f"dropout {min(0.6, 2 * rule):.2f}", {"dropout": min(0.6, 2 * rule)})]
+            widths = [("width 64", {}), ("width 32", {"n_embd": 32})]
+        elif t == "gru":
+            rule = base.weight_decay
+            regs = [("decay 0", {"weight_decay": 0.0}), (f"decay {rule:.2f}", {}),
+                    (f"decay {2 * rule:.2f}", {"weight_decay": 2 * rule})]
+            widths = [("hidden 128", {}), ("hidden 64", {"n_hidden": 64})]
+        else:
+            regs = [("embedding 6", {"n_embd": 6}), ("embedding 12", {}), ("embedding 24", {"n_embd": 24})]
+            widths = [("hidden 300", {}), ("hidden 150", {"n_hidden": 150})]
+        for rname, reg in regs:
+            for wname, width in widths:
+                out.append((f"steps ×{k:g}, {rname}, {wname}", timing | reg | width))
+    return out
+
+
+def run_one(list_name: str, t: str, name: str, changes: dict) -> dict:
+    """Train one setting (own process, one thread) and return its best dev."""
+    torch.set_num_threads(1)
+    words = load_words(LISTS[list_name].path)
+    base = default_recipe(t, words)
+    recipe = base.replace(**changes)
+    splits = dict(zip(("train", "dev", "test"), split_words(words), strict=True))
+    p = prepare(recipe, splits=splits, only=("train", "dev"))
+    t0 = time.perf_counter()
+    _, history, state, best = fit(p, progress=False, patience=PATIENCE)
+    return {"list": list_name, "type": t, "name": name, "default": recipe == base,
+            "recipe": p.recipe.to_dict(), "dev": round(best.dev, 4), "best_step": best.step,
+            "steps_run": len(history.step_loss), "stopped_early": state["stopped_early"],
+            "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def cpu_model() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
+    except (OSError, subprocess.CalledProcessError, StopIteration):
+        return platform.processor() or "unknown"
+
+
+def summary(runs: list[dict], recorded: list[dict] = ()) -> list[dict]:
+    """Per list and type: the default's best dev, the sweep's best (among ``runs`` and the ``recorded``
+    grid), the margin, the bigram's dev."""
+    rows = []
+    for list_name in LISTS:
+        words = load_words(LISTS[list_name].path)
+        for t in TYPES:
+            mine = [r for r in runs if r["list"] == list_name and r["type"] == t]
+            default = next((r for r in mine if r["default"]), None)
+            if not mine or default is None:
+                continue
+            grid_runs = [r for r in recorded if r["list"] == list_name and r["type"] == t and not r["default"]]
+            best = min(mine + grid_runs, key=lambda r: r["dev"])
+            p = prepare(default_recipe(t, words), words, only=("train", "dev"))
+            rows.append({"list": list_name, "items": len(words), "type": t, "default_dev": default["dev"],
+                         "best_dev": best["dev"], "best": best["name"], "margin": round(default["dev"] - best["dev"], 4),
+                         "bigram_dev": round(bigram_dev(p), 4), "runs": len(mine)})
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| list | items | type | default dev | sweep's best dev | its setting | margin | bigram dev |",
+             "|---|---:|---|---:|---:|---|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['list']} | {r['items']:,} | {r['type']} | {r['default_dev']:.4f} | {r['best_dev']:.4f} | "
+                     f"{r['best']} | {r['margin']:+.4f} | {r['bigram_dev']:.4f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs at once (one thread each)")
+    parser.add_argument("--defaults-only", action="store_true", help="only the command's defaults (make bench)")
+    parser.add_argument("--lists", nargs="+", choices=list(LISTS), default=list(LISTS))
+    parser.add_argument("--types", nargs="+", choices=TYPES, default=list(TYPES))
+    parser.add_argument("--append", type=Path, help="append the Markdown table to this file")
+    args = parser.parse_args(argv)
+    todo = []
+    for list_name in args.lists:
+        words = load_words(LISTS[list_name].path)
+        for t in args.types:
+            settings = [("default", {})] if args.defaults_only else grid(t, default_recipe(t, words))
+            todo += [(list_name, t, n, c) for n, c in settings]
+    runs, t0 = [], time.perf_counter()
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = [pool.submit(run_one, *job) for job in todo]
+        for future in as_completed(futures):
+            r = future.result()
+            runs.append(r)
+            print(f"{r['list']:>15} {r['type']:<11} {r['name']:<42} dev {r['dev']:.4f} (best at {r['best_step']} "
+                  f"of {r['steps_run']}) {r['seconds']:.0f} s · {time.perf_counter() - t0:.0f} s in", flush=True)
+    recorded = json.loads(args.out.read_text())["runs"] if args.defaults_only and args.out.exists() else []
+    rows = summary(runs, recorded)
+    text = table(rows)
+    print(f"\nThe command's defaults against a dev-only sweep (best dev of each run; margin = default − best):\n\n{text}")
+    if not args.defaults_only:
+        key = lambda r: (list(LISTS).index(r["list"]), TYPES.index(r["type"]), r["name"])  # noqa: E731
+        result = {
+            "what": "utils/sizing.py's rule against a dev-only sweep of steps × regulariser × width on four lists "
+                    "(best dev of each run; the test split is never made)",
+            "made_by": "make sweep-lists (scripts/sweep_lists.py)", "cpu": cpu_model(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__, "threads": 1,
+            "patience": PATIENCE, "margin_allowed": MARGIN, "summary": rows, "runs": sorted(runs, key=key),
+            "seconds": round(time.perf_counter() - t0),
+        }
+        args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    if args.append:
+        with open(args.append, "a", encoding="utf-8") as f:
+            f.write(f"\n## `sequentia train` with its defaults on four lists\n\n{text}\n")
+    bad = [r for r in rows if r["margin"] > MARGIN or not r["default_dev"] < r["bigram_dev"]]
+    for r in bad:
+        print(f"{r['list']} {r['type']}: the default is {r['margin']:+.4f} from the sweep's best "
+              f"(allowed {MARGIN}) or not below the bigram ({r['bigram_dev']:.4f})")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
