@@ -10,8 +10,12 @@ command's main types (``transformer``, ``gru``, ``mlp``), it trains:
   stopping after 5 evaluations without improvement);
 - **a grid around it**: steps × ½, 1, 2 (the evaluations scaled along), the regulariser at none, the
   rule's and twice the rule's (dropout for the Transformer, weight decay for the GRU; the MLP, trained
-  with plain SGD, has none, so its grid varies the embedding width instead), and the hidden width at
-  the recipe's and half of it — 18 settings, the default among them.
+  with plain SGD, has none, so its grid varies the embedding width, ½, 1 and 2 times), and the width
+  at the default's and half of it — 18 settings, the default among them.
+
+``--rule-only`` keeps the recorded grid after a change of :mod:`utils.sizing` and trains only the
+defaults of the new rule that are not already among its runs (the recorded grid was made around the
+rule's first version; the rule was then chosen on its dev figures).
 
 Each run's figure is its best dev loss (the checkpoint the command would keep); the test split is
 never made. ``notebooks/lists_sweep.json`` records every run (settings, best dev, best step, steps run,
@@ -35,7 +39,7 @@ import torch
 
 from utils import REPO_ROOT
 from utils.data import load_words, split_words
-from utils.models import RECIPES, get
+from utils.models import RECIPES, get, recipe_from_dict
 from utils.provision import LISTS
 from utils.run import bigram_dev, fit, prepare
 from utils.sizing import examples_of, size_to
@@ -50,8 +54,8 @@ MARGIN = 0.03
 def default_recipe(t: str, words: list[str]):
     """What ``sequentia train`` trains on ``words`` with no tuning flag."""
     train_words = split_words(words)[0]
-    n_examples, names_examples = examples_of(train_words, get(t).windowed)
-    return size_to(RECIPES[t], len(train_words), n_examples, names_examples)
+    n_examples, names_examples, n_chars = examples_of(train_words, get(t).windowed)
+    return size_to(RECIPES[t], len(train_words), n_examples, names_examples, n_chars=n_chars)
 
 
 def grid(t: str, base) -> list[tuple[str, dict]]:
@@ -60,19 +64,21 @@ def grid(t: str, base) -> list[tuple[str, dict]]:
     for k in (0.5, 1, 2):
         steps = max(1, round(base.steps * k))
         timing = {"steps": steps, "eval_every": max(1, steps // 20), "warmup": min(base.warmup, steps // 10)}
+        m = base.model
         if t == "transformer":
-            rule = base.model.dropout
+            rule = m.dropout
             regs = [("dropout 0", {"dropout": 0.0}), (f"dropout {rule:.2f}", {}),
                     (f"dropout {min(0.6, 2 * rule):.2f}", {"dropout": min(0.6, 2 * rule)})]
-            widths = [("width 64", {}), ("width 32", {"n_embd": 32})]
+            widths = [(f"width {m.n_embd}", {}), (f"width {m.n_embd // 2}", {"n_embd": m.n_embd // 2})]
         elif t == "gru":
             rule = base.weight_decay
             regs = [("decay 0", {"weight_decay": 0.0}), (f"decay {rule:.2f}", {}),
                     (f"decay {2 * rule:.2f}", {"weight_decay": 2 * rule})]
-            widths = [("hidden 128", {}), ("hidden 64", {"n_hidden": 64})]
+            widths = [(f"hidden {m.n_hidden}", {}), (f"hidden {m.n_hidden // 2}", {"n_hidden": m.n_hidden // 2})]
         else:
-            regs = [("embedding 6", {"n_embd": 6}), ("embedding 12", {}), ("embedding 24", {"n_embd": 24})]
-            widths = [("hidden 300", {}), ("hidden 150", {"n_hidden": 150})]
+            regs = [(f"embedding {m.n_embd // 2}", {"n_embd": m.n_embd // 2}), (f"embedding {m.n_embd}", {}),
+                    (f"embedding {2 * m.n_embd}", {"n_embd": 2 * m.n_embd})]
+            widths = [(f"hidden {m.n_hidden}", {}), (f"hidden {m.n_hidden // 2}", {"n_hidden": m.n_hidden // 2})]
         for rname, reg in regs:
             for wname, width in widths:
                 out.append((f"steps ×{k:g}, {rname}, {wname}", timing | reg | width))
@@ -137,17 +143,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs at once (one thread each)")
     parser.add_argument("--defaults-only", action="store_true", help="only the command's defaults (make bench)")
+    parser.add_argument("--rule-only", action="store_true",
+                        help="keep the recorded grid, train only the defaults of today's rule that it lacks, "
+                             "and rewrite the summary (after a change to utils/sizing.py)")
     parser.add_argument("--lists", nargs="+", choices=list(LISTS), default=list(LISTS))
     parser.add_argument("--types", nargs="+", choices=TYPES, default=list(TYPES))
     parser.add_argument("--append", type=Path, help="append the Markdown table to this file")
     args = parser.parse_args(argv)
-    todo = []
+    todo, runs = [], []
+    kept = json.loads(args.out.read_text())["runs"] if args.rule_only else []
     for list_name in args.lists:
         words = load_words(LISTS[list_name].path)
         for t in args.types:
-            settings = [("default", {})] if args.defaults_only else grid(t, default_recipe(t, words))
+            base = default_recipe(t, words)
+            if args.rule_only:
+                mine = [dict(r) for r in kept if r["list"] == list_name and r["type"] == t]
+                shaped = prepare(base, words, only=()).recipe  # today's default, as prepare() shapes it
+                for r in mine:
+                    r["default"] = recipe_from_dict(r["recipe"]) == shaped
+                runs += [r for r in mine if not (r["default"] is False and r["name"] == "default")]
+                if not any(r["default"] for r in mine):
+                    todo.append((list_name, t, "default", {}))
+                continue
+            settings = [("default", {})] if args.defaults_only else grid(t, base)
             todo += [(list_name, t, n, c) for n, c in settings]
-    runs, t0 = [], time.perf_counter()
+    t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = [pool.submit(run_one, *job) for job in todo]
         for future in as_completed(futures):
@@ -160,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     text = table(rows)
     print(f"\nThe command's defaults against a dev-only sweep (best dev of each run; margin = default − best):\n\n{text}")
     if not args.defaults_only:
+        seconds = round(time.perf_counter() - t0) + (json.loads(args.out.read_text())["seconds"] if args.rule_only else 0)
         key = lambda r: (list(LISTS).index(r["list"]), TYPES.index(r["type"]), r["name"])  # noqa: E731
         result = {
             "what": "utils/sizing.py's rule against a dev-only sweep of steps × regulariser × width on four lists "
@@ -167,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             "made_by": "make sweep-lists (scripts/sweep_lists.py)", "cpu": cpu_model(),
             "cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__, "threads": 1,
             "patience": PATIENCE, "margin_allowed": MARGIN, "summary": rows, "runs": sorted(runs, key=key),
-            "seconds": round(time.perf_counter() - t0),
+            "seconds": seconds,
         }
         args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     if args.append:

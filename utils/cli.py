@@ -186,8 +186,9 @@ def cmd_train(args) -> int:
         splits = dict(zip(("train", "dev", "test"), split_words(words), strict=True))
         spec = get(recipe.type)
         if spec.count is None:
-            n_examples, names_examples = examples_of(splits["train"], spec.windowed)
-            recipe = size_to(recipe, len(splits["train"]), n_examples, names_examples, keep=set(_given(args)))
+            n_examples, names_examples, n_chars = examples_of(splits["train"], spec.windowed)
+            recipe = size_to(recipe, len(splits["train"]), n_examples, names_examples, keep=set(_given(args)),
+                             n_chars=n_chars)
         max_len = max(len(w) for w in words)
         row_len = getattr(recipe.model, "row_len", None)
         if args.row_len and row_len < max_len + 1 <= get(recipe.type).block_size(recipe.model, max_len):
