@@ -1166,7 +1166,7 @@ print("temperature 0.5 and top-k 3 copy more training names than temperature 1; 
 # last bits, and over 6,000 steps with dropout those differences grow into a slightly different
 # model. On a 2-core Intel Xeon this notebook reached 1.9455 with its AVX-512 kernels, 1.9482
 # limited to AVX2 (`ATEN_CPU_CAPABILITY=avx2`) and 1.9505 without any vector instructions (`make
-# portable`); the run stored here, on a 2-core AMD EPYC with AVX2 kernels, reached the figure the
+# portable`); the run stored here, on a 2-core AMD EPYC with AVX-512 kernels, reached the figure the
 # summary prints. So the check below allows a spread of 0.006 above the target.
 
 # %%
