@@ -20,7 +20,6 @@ the notebook's training step before packing (padded rows trimmed to the batch's 
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 import torch
 
 from utils.data import IGNORE_INDEX, Vocab, load_words, padded_sequences, split_words
-from utils.device import SEED
+from utils.device import SEED, cpu_model
 from utils.models import RECIPES
 from utils.models.transformer import GPT, Dropout, init_gpt
 from utils.packing import pack_rows
@@ -56,16 +55,6 @@ def with_torch_dropout(model: GPT) -> GPT:
 def skip_padding(xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     used = int((yb != IGNORE_INDEX).sum(dim=1).max())  # the longest name of the batch, with its end token
     return xb[:, :used], yb[:, :used]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

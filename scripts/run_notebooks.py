@@ -156,17 +156,11 @@ def bench_table(runs: list[Run]) -> str:
 
 def cpu_description() -> str:
     """The CPU's model name (``lscpu``'s, from /proc/cpuinfo) and PyTorch's CPU capability (AVX512, AVX2…)."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import torch  # only here: the rest of this script does not need it
 
-    return f"{model}, PyTorch CPU capability {torch.backends.cpu.get_cpu_capability()}"
+    from utils.device import cpu_model
+
+    return f"{cpu_model()}, PyTorch CPU capability {torch.backends.cpu.get_cpu_capability()}"
 
 
 def bench_report(runs: list[Run]) -> str:

@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -39,6 +37,7 @@ import torch
 
 from utils import REPO_ROOT
 from utils.data import load_words, split_words
+from utils.device import cpu_model
 from utils.models import RECIPES, get, recipe_from_dict
 from utils.provision import LISTS
 from utils.run import bigram_dev, fit, prepare
@@ -99,14 +98,6 @@ def run_one(list_name: str, t: str, name: str, changes: dict) -> dict:
             "recipe": p.recipe.to_dict(), "dev": round(best.dev, 4), "best_step": best.step,
             "steps_run": len(history.step_loss), "stopped_early": state["stopped_early"],
             "seconds": round(time.perf_counter() - t0, 1)}
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        return platform.processor() or "unknown"
 
 
 def summary(runs: list[dict], recorded: list[dict] = ()) -> list[dict]:

@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -30,7 +28,7 @@ import torch
 
 from utils import REPO_ROOT
 from utils.data import load_words
-from utils.device import SEED
+from utils.device import SEED, cpu_model
 from utils.models import RECIPES, n_params
 from utils.run import fit, prepare
 from utils.train import evaluate
@@ -59,14 +57,6 @@ SETTINGS = [
     ("passes, wd 0.3, lr 1e-2", dict(CHOSEN, lr=1e-2)),
     ("passes, wd 0.3, 2 heads, 6,000 steps", dict(CHOSEN, n_head=2, steps=6000)),
 ]
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        return platform.processor() or "unknown"
 
 
 def run_setting(name: str, change: dict) -> dict:

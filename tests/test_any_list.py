@@ -6,7 +6,6 @@ second process or a signal is the point, in a subprocess (``python -m utils.cli`
 """
 
 import errno
-import hashlib
 import json
 import os
 import signal
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from _support import digest, one_error_line
 
 from utils import REPO_ROOT
 from utils.cli import CHECKPOINT, METRICS, load_checkpoint
@@ -44,18 +44,6 @@ def write(path: Path, items) -> Path:
 @pytest.fixture()
 def dotted(tmp_path) -> Path:
     return write(tmp_path / "dotted.txt", DOTTED)
-
-
-def one_error_line(capsys, argv) -> str:
-    assert main([str(a) for a in argv]) == 2
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("sequentia: error: ") and ";" in lines[0], err
-    return lines[0]
-
-
-def digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
 def run_cli(*args, **kw):

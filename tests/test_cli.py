@@ -6,7 +6,6 @@ evaluation and most bad-input cases call ``utils.cli.main`` in this process (the
 paying PyTorch's import once more per case). Models are tiny and train a few steps.
 """
 
-import hashlib
 import json
 import os
 import signal
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from _support import digest, one_error_line
 
 from utils import REPO_ROOT
 from utils.cli import CHECKPOINT, FORMAT_VERSION, METRICS, load_checkpoint, main
@@ -68,18 +68,6 @@ def runs(names, tmp_path_factory) -> dict[str, Path]:
         assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
         assert f"{t}: dev" in r.stdout or (t == "bigram" and "bigram counted" in r.stdout), r.stdout
     return {t: root / t for t in TYPES}
-
-
-def one_error_line(capsys, argv) -> str:
-    assert main([str(a) for a in argv]) == 2
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("sequentia: error: ") and ";" in lines[0], err
-    return lines[0]
-
-
-def digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
 # ---------------------------------------------------------------------------------------- every type

@@ -10,6 +10,8 @@ call :func:`check_cpu` first, so a CPU generator is never handed to a GPU operat
 from __future__ import annotations
 
 import os
+import platform
+from pathlib import Path
 
 import torch
 
@@ -57,3 +59,14 @@ def randn(*shape: int, generator: torch.Generator, device: torch.device | str | 
     """``torch.randn`` drawn from a CPU generator, then moved to ``device``."""
     check_cpu(generator)
     return torch.randn(*shape, generator=generator).to(device or "cpu")
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``lscpu``'s, read from /proc/cpuinfo), for the benchmarks' and sweeps' reports."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
