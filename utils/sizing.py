@@ -77,7 +77,8 @@ def size_to(recipe: Recipe, n_items: int, n_examples: int, names_examples: int, 
             changes["n_embd"] = 2 * model.n_embd
         if n_chars is not None and n_chars < SMALL_CHARACTERS:
             width = "n_hidden" if hasattr(model, "n_hidden") else "n_embd"
-            changes[width] = max(8, getattr(model, width) // 2)
+            w = getattr(model, width)
+            changes[width] = max(min(8, w), w // 2)  # half, but not below 8 (a model already narrower stays)
         changes["eval_every"] = max(1, steps // EVALUATIONS)
     changes = {k: v for k, v in changes.items() if k not in keep}
     if "batch" in keep or "steps" in keep:  # the user sized the run: evaluate along it all the same
