@@ -265,6 +265,8 @@ def test_training_options_are_checked(dotted, tmp_path, capsys):
     assert "--patience must be 1 or more" in one_error_line(capsys, [*base, "--patience", "0"])
     assert "--save-every must be a positive number" in one_error_line(capsys, [*base, "--save-every", "0"])
     assert "--n-head does not apply to --type gru" in one_error_line(capsys, [*base, "--n-head", "2"])
+    many_heads = ["train", "-i", dotted, "--type", "transformer", "-o", tmp_path / "r", "--n-head", "64"]
+    assert "after sizing to this list" in one_error_line(capsys, many_heads)  # 64 channels halved: 32 < 64 heads
     assert not (tmp_path / "r").exists()
     assert torch.get_num_threads() == 1
 

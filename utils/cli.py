@@ -189,6 +189,11 @@ def cmd_train(args) -> int:
             n_examples, names_examples, n_chars = examples_of(splits["train"], spec.windowed)
             recipe = size_to(recipe, len(splits["train"]), n_examples, names_examples, keep=set(_given(args)),
                              n_chars=n_chars)
+            try:
+                spec.check(recipe.model)  # the sized widths must still fit the options given
+            except SettingError as err:
+                raise UsageError(f"{OPTION_OF.get(err.field, err.field)} {err.message} (after sizing to this list: "
+                                 "give --n-embd too)") from None
         max_len = max(len(w) for w in words)
         row_len = getattr(recipe.model, "row_len", None)
         if args.row_len and row_len < max_len + 1 <= get(recipe.type).block_size(recipe.model, max_len):
