@@ -203,7 +203,7 @@ def fit(p: Prepared, *, device: torch.device | str = "cpu", progress: bool = Tru
           batch_fn=spec.batches(r.model), stop=watch, sampler=make_sampler(r, X.shape[0]))
     watch()  # the evaluation after the last step
     state = current()
-    state["stopped_early"] = early["stopped"]
+    state["stopped_early"] = early["stopped"] and len(history.step_loss) < r.steps
     return model, history, state, best
 
 

@@ -80,11 +80,12 @@ def size_to(recipe: Recipe, n_items: int, n_examples: int, names_examples: int, 
             w = getattr(model, width)
             changes[width] = max(min(8, w), w // 2)  # half, but not below 8 (a model already narrower stays)
         changes["eval_every"] = max(1, steps // EVALUATIONS)
+    if "batch" in keep or "steps" in keep:  # the user sized the run: evaluate (and warm up) along their length
+        given = recipe.steps
+        changes["eval_every"] = max(1, given // EVALUATIONS if d > 0 else min(recipe.eval_every, given // EVALUATIONS))
+        if d > 0 and "steps" in keep:
+            changes["warmup"] = min(recipe.warmup, given // 10)
     changes = {k: v for k, v in changes.items() if k not in keep}
-    if "batch" in keep or "steps" in keep:  # the user sized the run: evaluate along it all the same
-        steps = changes.get("steps", recipe.steps)
-        changes.setdefault("eval_every", max(1, min(recipe.eval_every, steps // EVALUATIONS)))
-        changes = {k: v for k, v in changes.items() if k not in keep}
     return recipe.replace(**changes)
 
 
