@@ -14,7 +14,11 @@ the notebook's training step before packing (padded rows trimmed to the batch's 
 - ``packed, nn.Dropout``: names packed whole into rows of 32 (utils.packing), positions restarting at
   each name, block-diagonal causal mask; fused AdamW.
 - ``packed, byte-mask dropout``: the same with :class:`utils.models.transformer.Dropout`, which draws one
-  random byte per activation instead of one random number. This is notebook 06's training step.
+  random byte per activation instead of one random number.
+- ``packed, byte-mask dropout, Muon + AdamW``: the same with :func:`utils.muon.muon_adamw` (Muon's
+  five Newton–Schulz steps on the blocks' matrices, same-shaped ones together; AdamW on the rest).
+
+The row marked "notebook 06" is the step of the packaged recipe's optimiser (``RECIPES["transformer"]``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from utils.data import IGNORE_INDEX, Vocab, load_words, padded_sequences, split_
 from utils.device import SEED, cpu_model
 from utils.models import RECIPES
 from utils.models.transformer import GPT, Dropout, init_gpt
+from utils.muon import muon_adamw
 from utils.packing import pack_rows
 from utils.train import lm_loss
 
@@ -72,12 +77,13 @@ def main() -> None:
     Xtr, Ytr = padded_sequences(train_words, vocab, max_len)
     recipe = RECIPES["transformer"].to_dict()  # the recipe the sweep chose (tests/test_models.py checks it)
 
-    def variant(packed: bool, fused: bool, byte_dropout: bool):
+    def variant(packed: bool, fused: bool, byte_dropout: bool, muon: bool = False):
         model = init_gpt(GPT(len(vocab), max_len + 1, recipe["n_embd"], recipe["n_head"], recipe["n_layer"],
                              recipe["dropout"]), torch.Generator().manual_seed(SEED), recipe["n_layer"])
         if not byte_dropout:
             with_torch_dropout(model)
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=fused, foreach=None if fused else True)
+        opt = (muon_adamw(model, 1e-3, recipe["weight_decay"]) if muon else
+               torch.optim.AdamW(model.parameters(), lr=1e-3, fused=fused, foreach=None if fused else True))
         gen = torch.Generator().manual_seed(SEED)
 
         def step() -> int:
@@ -97,12 +103,16 @@ def main() -> None:
 
         return model, step
 
+    ours = " (notebook 06)"
+    adamw_ours, muon_ours = (ours, "") if recipe["optimizer"] != "muon" else ("", ours)
     variants = {
         "padded (before packing)": variant(packed=False, fused=False, byte_dropout=False),
         "padded, fused AdamW": variant(packed=False, fused=True, byte_dropout=False),
         "packed rows of 32, fused AdamW, nn.Dropout": variant(packed=True, fused=True, byte_dropout=False),
-        "packed rows of 32, fused AdamW, byte-mask dropout (notebook 06)": variant(packed=True, fused=True,
-                                                                                   byte_dropout=True),
+        f"packed rows of 32, fused AdamW, byte-mask dropout{adamw_ours}": variant(packed=True, fused=True,
+                                                                                byte_dropout=True),
+        f"packed rows of 32, Muon + AdamW, byte-mask dropout{muon_ours}": variant(packed=True, fused=True,
+                                                                                byte_dropout=True, muon=True),
     }
     best: dict[str, tuple[float, int]] = {}
     torch.manual_seed(SEED)

@@ -117,9 +117,10 @@ def test_checkpoint_round_trip(runs):
     assert not list(runs["transformer"].glob(".*.tmp"))  # no temporary file left behind
 
 
-@pytest.mark.parametrize("t", ["mlp", "transformer"])
-def test_an_interrupted_run_resumes_to_exactly_the_uninterrupted_result(t, names, tmp_path, capsys):
-    common = ["-i", names, "--type", t, *STEPS, *TINY[t]]
+@pytest.mark.parametrize("t, extra", [("mlp", []), ("transformer", []), ("transformer", ["--optimizer", "muon"]),
+                                      ("gru", ["--optimizer", "muon", "--momentum", "0.9", "--ns-steps", "3"])])
+def test_an_interrupted_run_resumes_to_exactly_the_uninterrupted_result(t, extra, names, tmp_path, capsys):
+    common = ["-i", names, "--type", t, *STEPS, *TINY[t], *extra]
     assert cli("train", "-o", tmp_path / "whole", *common) == 0
     assert cli("train", "-o", tmp_path / "cut", *common, "--stop-after", "5") == 130  # as if Ctrl-C at step 5
     assert "--resume" in capsys.readouterr().err
@@ -218,6 +219,10 @@ def test_bad_sampling_and_dropout_options(names, tmp_path, capsys):
     line = one_error_line(capsys, [*base, "--sampling", "sorted"])
     assert "--sampling must be 'random' or 'passes'" in line
     assert "--dropout must be in [0, 1)" in one_error_line(capsys, [*base, "--dropout", "1"])
+    line = one_error_line(capsys, [*base, "--optimizer", "lion"])
+    assert "--optimizer must be one of sgd, adamw, adamw-matrices, muon, got 'lion'" in line
+    assert "--momentum must be in [0, 1)" in one_error_line(capsys, [*base, "--optimizer", "muon", "--momentum", "1"])
+    assert "--ns-steps 1 or more" in one_error_line(capsys, [*base, "--ns-steps", "0"])
     assert not (tmp_path / "r").exists()
 
 

@@ -47,7 +47,7 @@ from .checkpoint import load as load_checkpoint
 from .data import IGNORE_INDEX, DataError, load_words, split_words
 from .device import get_device, make_generator
 from .models import RECIPES, SettingError, get, recipe_from_dict, types
-from .recipes import SAMPLINGS, Recipe
+from .recipes import OPTIMIZERS, SAMPLINGS, Recipe
 from .run import MIN_ITEMS, count_run, prepare, read_list, train_run
 from .sampling import sample
 from .sizing import examples_of, size_to
@@ -67,6 +67,10 @@ RECIPE_OPTIONS = {
     "--floor": ("floor", float, "final learning rate as a fraction of the peak"),
     "--weight-decay": ("weight_decay", float, "AdamW's weight decay"),
     "--grad-clip": ("grad_clip", float, "clip the gradient norm to this (0: no clipping)"),
+    "--optimizer": ("optimizer", str, "'sgd', 'adamw' (decay on every parameter), 'adamw-matrices' (decay on "
+                    "the matrices only) or 'muon' (Muon on the hidden matrices, AdamW on the rest)"),
+    "--momentum": ("momentum", float, "Muon's momentum (--optimizer muon)"),
+    "--ns-steps": ("ns_steps", int, "Muon's Newton-Schulz steps (--optimizer muon)"),
     "--sampling": ("sampling", str, "how batches are drawn: 'random' (with replacement) or 'passes' "
                    "(shuffled passes over the items)"),
     "--eval-every": ("eval_every", int, "evaluate dev every this many steps"),
@@ -114,6 +118,12 @@ def _recipe_from_args(args, base: Recipe) -> Recipe:
             raise UsageError(f"{name.replace('_', '-')} must be a positive integer, got {value}; give one of 1 or more")
     if not counted and not (r.lr > 0 and math.isfinite(r.lr)):
         raise UsageError(f"--lr must be a positive number, got {r.lr}; try the recipe's {base.lr}")
+    if not counted and r.optimizer not in OPTIMIZERS:
+        raise UsageError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {r.optimizer!r}; "
+                         f"try {base.optimizer!r}")
+    if not counted and not (0 <= r.momentum < 1 and r.ns_steps >= 1):
+        raise UsageError(f"--momentum must be in [0, 1) and --ns-steps 1 or more, got {r.momentum} and "
+                         f"{r.ns_steps}; try {base.momentum} and {base.ns_steps}")
     if r.sampling not in SAMPLINGS:
         raise UsageError(f"--sampling must be 'random' or 'passes', got {r.sampling!r}; try {base.sampling!r}")
     try:

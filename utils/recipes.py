@@ -23,7 +23,7 @@ from .device import SEED
 #: The learning-rate schedules (:func:`utils.train.lr_schedule`), the optimisers
 #: (:func:`utils.train.make_optimizer`) and the batch orders (:func:`utils.train.make_sampler`).
 SCHEDULES = ("cosine", "ramped-cosine", "step")
-OPTIMIZERS = ("sgd", "adamw", "adamw-matrices")
+OPTIMIZERS = ("sgd", "adamw", "adamw-matrices", "muon")
 SAMPLINGS = ("random", "passes")
 
 
@@ -36,7 +36,9 @@ class Recipe:
     :func:`utils.train.warmup_cosine`; ``"ramped-cosine"``: 04's cosine over every step, ramped up
     over the first ``warmup``; ``"step"``: ``lr`` for the first half, ``lr · floor`` after);
     ``optimizer``: ``"sgd"`` (03), ``"adamw"`` (AdamW on every parameter: 04, 05, the bag of words)
-    or ``"adamw-matrices"`` (06's Transformer: decay on the matrices only, betas (0.9, 0.99));
+    ``"adamw-matrices"`` (decay on the matrices only, betas (0.9, 0.99)) or ``"muon"`` (Muon with
+    ``momentum`` and ``ns_steps`` Newton–Schulz steps on the hidden matrices, that AdamW elsewhere:
+    :func:`utils.muon.muon_adamw`);
     ``sampling``: ``"random"`` (each batch drawn with replacement) or ``"passes"`` (shuffled passes,
     :class:`utils.train.ShuffledPasses`). A type that trains by counting (the bigram) uses none of
     these but ``eval_every``.
@@ -54,6 +56,8 @@ class Recipe:
     weight_decay: float = 0.0
     grad_clip: float | None = None
     optimizer: str = "sgd"
+    momentum: float = 0.95
+    ns_steps: int = 5
     sampling: str = "random"
     seed: int = SEED
     eval_every: int = 1000

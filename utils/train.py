@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from .data import IGNORE_INDEX
 from .device import check_cpu
+from .muon import muon_adamw
 from .recipes import Recipe
 
 
@@ -89,8 +90,11 @@ def make_optimizer(recipe: Recipe, model: torch.nn.Module) -> torch.optim.Optimi
     """The optimiser of ``recipe`` over ``model``'s parameters.
 
     ``"sgd"``: plain SGD (``03_mlp``); ``"adamw"``: AdamW on every parameter with the recipe's weight
-    decay (04, 05, the bag of words); ``"adamw-matrices"``: ``06_transformer``'s AdamW, weight decay on
-    the matrices only (not on biases or layer-norm gains), betas (0.9, 0.99), the fused update.
+    decay (05, the bag of words); ``"adamw-matrices"``: the course's decay policy (04's WaveNet-style
+    model, ``06_transformer``), weight decay on the matrices only (not on biases or normalisation gains
+    and offsets), betas (0.9, 0.99), the fused update;
+    ``"muon"``: Muon (``momentum``, ``ns_steps``) on the hidden matrices and that AdamW on the rest
+    (:func:`utils.muon.muon_adamw`).
     """
     r = recipe
     if r.optimizer == "sgd":
@@ -102,7 +106,9 @@ def make_optimizer(recipe: Recipe, model: torch.nn.Module) -> torch.optim.Optimi
         no_decay = [p for p in model.parameters() if p.dim() < 2]
         groups = [{"params": decay, "weight_decay": r.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
         return torch.optim.AdamW(groups, lr=r.lr, betas=(0.9, 0.99), fused=True)
-    raise ValueError(f"unknown optimizer {r.optimizer!r}: use 'sgd', 'adamw' or 'adamw-matrices'.")
+    if r.optimizer == "muon":
+        return muon_adamw(model, r.lr, r.weight_decay, momentum=r.momentum, ns_steps=r.ns_steps)
+    raise ValueError(f"unknown optimizer {r.optimizer!r}: use 'sgd', 'adamw', 'adamw-matrices' or 'muon'.")
 
 
 def make_sampler(recipe: Recipe, n: int) -> Callable[[int], torch.Tensor] | None:

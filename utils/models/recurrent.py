@@ -119,6 +119,10 @@ class RecurrentLM(nn.Module):
             hs.append(h)
         return hs
 
+    def hidden_matrices(self) -> list[nn.Parameter]:
+        """The cell's input and recurrent matrices: what Muon updates (:func:`utils.muon.hidden_matrices`)."""
+        return [self.cell.W_x, self.cell.W_h]
+
     def forward(self, idx):  # (B, T) -> (B, T, V)
         h = torch.stack(self.states(idx), dim=1)[..., : self.n_hidden]
         return h @ self.W_out + self.b_out
