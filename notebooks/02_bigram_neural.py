@@ -25,7 +25,7 @@
 #
 # **What you need**: [01 — counting bigrams](01_bigram_counting.ipynb) (the count table `N`, the
 # average negative log-likelihood, 2.4546 over the whole set, sampling with a seeded generator,
-# the dev/test split).
+# the dev/test split), and for section 6 the derivatives of $e^x$ and $\log x$ and the chain rule.
 #
 # **Previous**: [01 — counting bigrams](01_bigram_counting.ipynb) · **Next**:
 # [03 — a multi-layer perceptron](03_mlp.ipynb), which feeds the network more than one character.
@@ -106,14 +106,27 @@ fig, ax = plt.subplots(figsize=(8, 1.8))
 ax.imshow(xenc_emma, cmap="Greys")
 ax.set_xticks(range(V), [vocab.itos[i] for i in range(V)])
 ax.set_yticks(range(5), [f"{vocab.itos[x]} →" for x in xs_emma.tolist()])
+ax.set_xlabel("position in the one-hot vector (the token it stands for)")
+ax.set_ylabel("example (its input)")
 ax.set_title("the five one-hot inputs of '.emma' (one row per example)")
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# What to see: each row is white except for one black cell, in the column of its input — `.`,
+# `e`, `m`, `m`, `a` — so the two `m` rows are identical. The vector carries the identity of the
+# character and nothing else:
+
+# %%
+print("the black cell of each row:", [vocab.itos[i] for i in xenc_emma.argmax(1).tolist()])
+assert xenc_emma.argmax(1).tolist() == xs_emma.tolist() == [0, 5, 13, 13, 1]
+assert torch.equal(xenc_emma[2], xenc_emma[3]) and xenc_emma.sum().item() == 5
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. A linear layer is a matrix product
 #
-# One **neuron** takes the dot product of its weights with the input: 27 weights, one number out.
-# For a whole batch of inputs at once that is a matrix product: (5, 27) @ (27, 1) → (5, 1). Each
+# One **neuron** takes the dot product of its weights with the input: 27 weights, one number out,
+# $z = \sum_{k} x_k w_k$. For a whole batch of inputs at once that is a matrix product:
+# (5, 27) @ (27, 1) → (5, 1). Each
 # output is one row of the input matrix times the single column of weights. The picture shows the
 # shapes and which row meets which column; since the inputs are one-hot, it also marks where the
 # single 1 of each row sits.
@@ -138,8 +151,12 @@ assert torch.isclose(out[3, 0], dot) and torch.isclose(out[3, 0], W1[xs_emma[3],
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # We want a score for **each of the 27 possible next characters**, so we use 27 neurons side by
 # side: a (27, 27) weight matrix `W`, one column per neuron. The output is (5, 27): for each of the
-# 5 inputs, 27 numbers. Cell `[3, 13]` is input 3 (`m`) dotted with the weights of neuron 13 (the
-# score of `m` as the next character).
+# 5 inputs, 27 numbers,
+#
+# $$z_{mj} = \sum_{k=1}^{27} x_{mk} W_{kj}, \qquad Z = X W.$$
+#
+# Cell `[3, 13]` is input 3 (`m`) dotted with the weights of neuron 13 (the score of `m` as the next
+# character).
 
 # %%
 W = randn(V, V, generator=g)  # (27, 27)
@@ -181,7 +198,8 @@ print("W.T @ xenc.T works too, with the same numbers transposed:", tuple(transpo
 # The green outline is worth a second look. Row 3 of the input has its single 1 at position 13, so
 # in the dot product every term but one is multiplied by 0: the output cell is just `W[13, 13]`,
 # and the whole output row is **row 13 of `W`**. Multiplying a one-hot vector by a matrix *selects a
-# row*. We will exploit this in section 7.
+# row*: with $e_i$ the one-hot vector of token $i$, $e_i W = W_{i,:}$. We will exploit this in
+# section 7.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. From logits to probabilities: softmax
@@ -190,7 +208,9 @@ print("W.T @ xenc.T works too, with the same numbers transposed:", tuple(transpo
 # next character we need 27 positive numbers that sum to 1. The standard recipe: interpret logits
 # as *log-counts*. Exponentiate them (`exp` maps any real number to a positive one: these are
 # "counts", as in notebook 01's table), then normalise each row. Together the two steps are the
-# **softmax**.
+# **softmax** of the row of logits $z$:
+#
+# $$p_j = \operatorname{softmax}(z)_j = \frac{e^{z_j}}{\sum_{k=1}^{27} e^{z_k}}.$$
 
 # %%
 counts = logits.exp()  # (5, 27), all positive
@@ -205,7 +225,14 @@ assert torch.allclose(probs, torch.softmax(logits, dim=1))
 # For each example, the loss only needs the probability the network gives to the **correct** next
 # character. `probs[torch.arange(5), ys_emma]` picks, in row `i`, the column `ys_emma[i]`: one
 # number per example. The loss is the average negative log of those, exactly the quantity of
-# notebook 01.
+# notebook 01: with $p^{(m)} = \operatorname{softmax}(x_m W)$ the prediction for example $m$ and
+# $y_m$ its target,
+#
+# $$\ell(W) = -\frac{1}{n} \sum_{m=1}^{n} \log p^{(m)}_{y_m}.$$
+#
+# It is called the **cross-entropy** between the target, a one-hot distribution, and the
+# prediction: $-\sum_j [j = y] \log p_j = -\log p_y$, where $[j = y]$ is 1 if $j = y$ and 0
+# otherwise.
 
 # %%
 p_correct = probs[torch.arange(5), ys_emma]  # (5,)
@@ -223,8 +250,12 @@ print(f"loss on '.emma.': {loss.item():.4f}  (a uniform guess would score ln 27 
 # ## 6. Backward and gradient descent on the whole data set
 #
 # `loss.backward()` computes, for every weight, how the loss changes when that weight moves a
-# little: the **gradient**, stored in `W.grad`. Gradient descent then takes a small step against
-# it: `W -= lr * W.grad`. Repeat.
+# little: the **gradient** $\nabla_W \ell$, stored in `W.grad`. Gradient descent then takes a small
+# step against it, with a **learning rate** $\eta$ (`lr`):
+#
+# $$W \leftarrow W - \eta \, \nabla_W \ell,$$
+#
+# that is `W.data -= lr * W.grad`. Repeat.
 #
 # We train on all 228,146 pairs at once (the whole set is one batch), starting from a fresh `W`
 # drawn from the course's generator on the CPU and moved to `device`.
@@ -250,11 +281,25 @@ loss.backward()
 print(f"initial loss {loss.item():.4f}; W.grad has shape {tuple(W.grad.shape)}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The gradient has the shape of `W`: one number per weight. Its meaning is concrete: for the
-# weight `W[i, j]` it is (1/n) × the sum, over the examples whose input is `i`, of (predicted
-# probability of `j`) − (1 if the target is `j`, else 0). Too much probability on `j` pushes the
-# weight down, too little pushes it up. In matrix form that is `xenc.T @ (probs − onehot(ys)) / n`:
-# the one-hot rows of `xenc` route each example's error to the row of its input. Checked against
+# The gradient has the shape of `W`: one number per weight, and it can be worked out by hand. For
+# one example with logits $z$ and target $y$, write the loss with the softmax spelled out:
+#
+# $$-\log p_y = -\log \frac{e^{z_y}}{\sum_k e^{z_k}} = -z_y + \log \sum_k e^{z_k}.$$
+#
+# The first term depends on $z_y$ only; the derivative of the second with respect to $z_j$ is
+# $e^{z_j} / \sum_k e^{z_k} = p_j$. Together:
+#
+# $$\frac{\partial (-\log p_y)}{\partial z_j} = p_j - [j = y],$$
+#
+# **softmax minus one-hot**: too much probability on a wrong $j$ pushes its logit down, too little on
+# the target pushes it up. The logits are $z^{(m)} = x_m W$, so $z^{(m)}_j$ depends on $W_{kj}$
+# through $x_{mk}$ alone; summing over the examples and averaging,
+#
+# $$\nabla_W \ell = \frac{1}{n} X^\top (P - Y),$$
+#
+# with $X$ the one-hot inputs, $P$ the predictions and $Y$ the one-hot targets, all $(n, 27)$. The
+# one-hot rows of $X$ route each example's error to the row of its input: the gradient of `W[i, j]`
+# is (1/n) × the sum, over the examples whose input is `i`, of $p_j - [j = y]$. Checked against
 # what `backward()` computed:
 
 # %%
@@ -330,15 +375,19 @@ print(f"logits by one-hot matmul: {t_matmul * 1000:.1f} ms; by indexing: {t_inde
 matmul_ops = n * V * V  # one multiply-add per (example, input position, output)
 index_ops = n * V  # one copied number per (example, output)
 onehot_mb = xenc.numel() * xenc.element_size() / 1e6
+index_mb = xs_d.numel() * xs_d.element_size() / 1e6
 print(f"one-hot matmul: {matmul_ops:,} multiply-adds, on a one-hot tensor of {onehot_mb:.1f} MB")
-print(f"indexing:       {index_ops:,} copies, from the {n:,} indices")
+print(f"indexing:       {index_ops:,} copies, from the {n:,} indices ({index_mb:.1f} MB)")
 assert matmul_ops == V * index_ops
+assert 2 * xenc.numel() * xenc.element_size() == 27 * xs_d.numel() * xs_d.element_size()  # 13.5×: 27 float32s, one int64
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Indexing does 27 times less work — 26 of every 27 multiplications in the matmul are by zero —
-# and needs no 228,146 × 27 one-hot tensor in memory. (How much faster it runs depends on the
-# machine: memory traffic, not arithmetic, limits both here.) Selecting rows of a weight matrix by
-# index is what an **embedding** layer does, and notebook 03 starts from it.
+# Indexing does 27 times fewer operations — 26 of every 27 multiplications in the matmul are by
+# zero — and its input, the indices, takes 13.5 times less memory than the one-hot tensor, which
+# it never builds. Whether it also *runs* faster depends on the machine: the matrix product runs in
+# a finely tuned library routine, and indexing has overheads of its own, so the timing above can
+# come out either way; it is printed, not asserted. Selecting rows of a weight matrix by index is
+# what an **embedding** layer does, and notebook 03 starts from it.
 #
 # There is a deeper shortcut. Every example with input `i` and target `j` adds the same term
 # `-log softmax(W)[i, j]` to the loss. There are `N[i, j]` such examples — the count table of
@@ -346,8 +395,8 @@ assert matmul_ops == V * index_ops
 #
 # $$\text{loss} = -\frac{1}{n}\sum_{i,j} N_{ij}\,\log \operatorname{softmax}(W)_{ij}.$$
 #
-# Same loss, same gradient, but each step now costs 729 operations instead of millions. We check
-# both claims numerically:
+# Same loss, same gradient, but each step now works on 729 counts instead of 228,146 × 27 = 6.2
+# million probabilities. We check the two claims numerically, then time one step of each:
 
 # %%
 N = torch.bincount(xs * V + ys, minlength=V * V).view(V, V).float().to(device)  # (27, 27), notebook 01's table
@@ -368,28 +417,41 @@ print(f"loss from 228,146 examples: {full.item():.4f}; from the 27×27 counts: {
 print("gradients equal to within 1e-6:", torch.allclose(W_check.grad, grad_full, atol=1e-6))
 assert torch.isclose(full, fast, atol=1e-5) and torch.allclose(W_check.grad, grad_full, atol=1e-6)
 
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+def step(loss_fn):
+    W_check.grad = None
+    loss_fn().backward()
+
+
+t_examples = best_time(lambda: step(lambda: forward_loss(W_check)), repeats=3)
+t_counts = best_time(lambda: step(lambda: count_loss(W_check, N)), repeats=21)
+print(f"one step on the examples: {t_examples * 1000:.1f} ms; on the counts: {t_counts * 1000:.3f} ms "
+      f"({t_examples / t_counts:,.0f}× faster on this machine)")
+
+# %%
+assert t_examples > 100 * t_counts, (t_examples, t_counts)
+print("a step on the counts is more than 100 times faster than a step on the 228,146 examples")
+
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # (`log_softmax` computes the log of the softmax in one numerically safer step; it is the same
 # function as our exp-normalise-log.) The identity says something important: **the network only
 # ever sees the data through the counts `N`**. The best it can do is make each row of
 # softmax(W) equal to the corresponding row of `N` normalised — notebook 01's table.
-# Full-batch gradient descent on the counts is exactly the same algorithm as before, just
-# thousands of times cheaper, so from now on we use it.
-#
-# One practical detail: a 27×27 tensor is so small that splitting each operation across several
-# CPU threads would cost more in coordination than it saves (on a busy machine, many times more).
-# That is the second reason why every notebook runs PyTorch on a single CPU thread (the first is
-# reproducibility, see notebook 00):
-
-# %%
-print("CPU threads:", torch.get_num_threads())
-assert torch.get_num_threads() == 1
+# Full-batch gradient descent on the counts is exactly the same algorithm as before, only far
+# cheaper (the factor printed above is this machine's; on any machine it is above 100), so from
+# now on we use it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Learning rates compared
 #
-# The learning rate is the size of each step. We run 500 steps from the same starting point with
-# five learning rates.
+# The learning rate $\eta$ is the size of each step. We run 500 steps from the same starting point
+# with five learning rates, each minimising the count loss of section 7,
+#
+# $$\ell(W) = -\frac{1}{n} \sum_{i,j} N_{ij} \log \operatorname{softmax}(W)_{ij}$$
+#
+# (`train_counts` can add a penalty to it; section 10 uses that).
 
 # %%
 def train_counts(N, lr, steps, lam=0.0, W=None):
@@ -439,10 +501,15 @@ final = {lr: c[-1] for lr, c in curves.items()}
 assert min(final, key=final.get) == 50
 assert final[1] > final[10] > final[50]  # too small: slow
 assert final[200] > final[100] > final[50]  # too large: overshoots
+assert final[100] > final[10]  # after 500 steps, lr = 100 is behind lr = 10
+assert any(b > a for a, b in zip(curves[200], curves[200][1:], strict=False))  # lr = 200 goes up at times
+assert all(b < a for a, b in zip(curves[1], curves[1][1:], strict=False))  # lr = 1 only ever goes down
+assert final[1] > 2.4546 + 0.1  # and is still far from the counting model
 print("best after 500 steps: lr = 50")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# A small learning rate (1) descends steadily but slowly. Larger steps help up to a point; at 100
+# What to see: the curve of learning rate 1 descends steadily but slowly and is still far above the
+# dashed line of the counting model after 500 steps. Larger steps help up to a point; at 100
 # progress stalls (after 500 steps it is behind learning rate 10), and at 200 the loss jumps up
 # and down. Each step follows the local
 # slope, and a step that is too long lands on the other side of the valley, higher than it
@@ -490,7 +557,10 @@ assert P_nn[~seen].min() > 0 and (~seen).sum() == 102
 log_gap = (P_nn.log() - P0.log()).abs()  # the distance from the diagonal on the log-log plot
 print(f"bigrams seen at least 10 times: P_nn within {log_gap[N_cpu >= 10].max():.2f} of P0 in log space (within 10%); "
       f"seen fewer times: up to {log_gap[seen & (N_cpu < 10)].max():.1f}")
-assert log_gap[N_cpu >= 10].max() < math.log(1.1) and log_gap[seen].max() > 0.5
+assert log_gap[N_cpu >= 10].max() < math.log(1.1) and 0.5 < log_gap[seen].max() < 1.5
+print(f"the never-seen bigrams: P_nn between {P_nn[~seen].min():.0e} and {P_nn[~seen].max():.0e}")
+assert 1e-5 < P_nn[~seen].min() and P_nn[~seen].max() < 1e-2
+assert N_cpu[diff1.argmax() // V].sum() < 1000  # the largest gap to P1 is in a row with few counts
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
@@ -505,15 +575,15 @@ axes[1].set_title("smoothing lifts the rare and unseen")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Against the unsmoothed counts the network agrees within 0.01 everywhere, and the bigrams seen at
-# least 10 times lie on the diagonal. The points that stray are the rarest: the few bigrams seen
-# fewer than 10 times, whose small probabilities are still moving after 3,020 steps, and the 102
-# never seen. Those cannot reach the diagonal at all: their target probability is 0, i.e. a logit
-# of −∞, and gradient descent only creeps towards it, so they keep a small probability and sit in
-# the bottom-left corner, to the right of the 1e-6 line where the plot puts zeros.
-# Against the add-one table the differences are larger and concentrate where smoothing matters
-# most, in rows with few counts, where 27 pseudo-counts weigh most (exercise 3 finds the row). The
-# network has no pseudo-counts; section 10 gives it an equivalent.
+# What to see: against the unsmoothed counts (left) the network agrees within 0.01 everywhere, and
+# the bigrams seen at least 10 times lie on the dashed diagonal. The points that stray are the
+# rarest: the few bigrams seen fewer than 10 times, up to a factor of about e off (1.0 in log
+# space), and the 102 never seen. Those cannot reach the diagonal at all: their target
+# probability is 0, i.e. a logit of −∞, and gradient descent only creeps towards it, so they keep
+# a small probability (between 1e-5 and 1e-2) and sit on the left edge, at the 1e-6 where the plot
+# puts zeros, far above the diagonal. Against the add-one table (right) the differences are larger
+# and the largest lies in a row with few counts, where 27 pseudo-counts weigh most (exercise 3
+# finds it). The network has no pseudo-counts; section 10 gives it an equivalent.
 #
 # Softmax normalised away one thing: the scale of the counts. Set the network's "counts"
 # `W.exp()` against the raw counts `N` themselves:
@@ -532,10 +602,14 @@ assert row_spread < 0.01 and row_factor.max() / row_factor.min() > 100
 assert counts_nn.sum() < N_cpu.sum() / 10
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# So `W.exp()` is `N` up to one factor per row. Adding a constant to a row of logits multiplies
-# that row of "counts" by a factor and leaves its softmax, and so the loss, unchanged; the gradient
-# carries no information about it either, since each row of `p − onehot` sums to 0. The mean of
-# each row of `W` therefore never moves from where the initialisation put it:
+# So `W.exp()` is `N` up to one factor per row. Adding a constant $c$ to a row of logits multiplies
+# that row of "counts" by $e^c$ and leaves its softmax, and so the loss, unchanged:
+#
+# $$\operatorname{softmax}(z + c)_j = \frac{e^{c} e^{z_j}}{e^{c} \sum_k e^{z_k}} = \operatorname{softmax}(z)_j.$$
+#
+# The gradient carries no information about it either: each row of softmax minus one-hot sums to
+# $\sum_j (p_j - [j = y]) = 1 - 1 = 0$. The mean of each row of `W` therefore never moves from where
+# the initialisation put it:
 
 # %%
 W_init = randn(V, V, generator=make_generator(), device=device)  # section 6's starting point, drawn again
@@ -543,7 +617,8 @@ drift = (W.mean(1) - W_init.mean(1)).abs().max().item()
 print(f"row means of W after 3,020 steps vs at initialisation: unchanged to within 1e-3: {drift < 1e-3}")
 print(f"while single weights moved by more than 1: {bool((W - W_init).abs().max() > 1)}")
 assert drift < 1e-3 and (W - W_init).abs().max() > 1
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Samples, side by side
 #
 # Sampling from the network means: feed the current character, take the softmax of its logits —
@@ -601,13 +676,22 @@ print(names_helper[:6], "…  identical to our loop")
 # ## 10. L2 regularisation: the network's smoothing
 #
 # Notebook 01 smoothed the table by adding α pseudo-counts to every cell: large α pulls every row
-# towards uniform. The neural equivalent is to add a penalty `λ · mean(W²)` to the loss. It pulls
-# every weight towards 0, and `W = 0` means all 27 logits of a row are equal — a uniform row. So λ
-# plays the role of α: both trade fit to the data for flatter, more cautious distributions.
+# towards uniform. The neural equivalent is to add a penalty to the loss, the mean square of the
+# weights times a strength $\lambda$:
+#
+# $$\ell_\lambda(W) = \ell(W) + \lambda \, \frac{1}{V^2} \sum_{i,j} W_{ij}^2,$$
+#
+# `nll + lam * (W**2).mean()` in `train_counts`. It pulls every weight towards 0, and `W = 0` means
+# all 27 logits of a row are equal — a uniform row. So λ plays the role of α: both trade fit to the
+# data for flatter, more cautious distributions.
 #
 # To see it quantitatively we measure two things for each model: the training loss, and the
-# **entropy** of the next-character distribution (in bits, averaged over the data), which grows as
-# rows flatten: 0 bits for a certain prediction, log₂ 27 = 4.75 bits for uniform.
+# **entropy** of the next-character distribution, in bits, averaged over the data (row $i$ weighted
+# by its count $n_i = \sum_j N_{ij}$):
+#
+# $$H = \frac{1}{n} \sum_i n_i H_i, \qquad H_i = -\sum_j P_{ij} \log_2 P_{ij}.$$
+#
+# It grows as rows flatten: 0 bits for a certain prediction, $\log_2 27 = 4.75$ bits for uniform.
 
 # %%
 def entropy_bits(P, N):
@@ -642,7 +726,7 @@ for side, label, marker, knob, offset, ha in sides:
         ax.annotate(f"{knob}={k}", (x_, y_), textcoords="offset points", xytext=offset, fontsize=8, ha=ha)
 ax.set_xlabel("entropy of the next-character distribution (bits)")
 ax.set_ylabel("training loss (nats per character)")
-ax.set_title("both knobs trade fit for flatness along nearly the same curve")
+ax.set_title("both knobs trade fit for flatness")
 ax.grid(alpha=0.3)
 ax.legend()
 plt.show()
@@ -654,13 +738,18 @@ for side in (count_side, neural_side):
     assert ent == sorted(ent) and fit == sorted(fit), (ent, fit)
 assert entropy_bits(neural_side[3], N_cpu) > 4.5 and entropy_bits(count_side[1000], N_cpu) > 4.5
 print("more regularisation, like more pseudo-counts: flatter rows (higher entropy) and a higher training loss")
+knobs = {**count_side, **{f"λ{lam}": P for lam, P in neural_side.items()}}  # α = 0 … 1000, then λ = 0 … 3
+H = {k: entropy_bits(P, N_cpu) for k, P in knobs.items()}
+L = {k: table_loss(P, N_cpu) for k, P in knobs.items()}
+assert abs(L[0] - L["λ0"]) < 0.005 and abs(H[0] - H["λ0"]) < 0.05  # the same starting point
+assert H[1] < H["λ0.01"] < H[100] and H[100] < H["λ1"] < H[1000]  # λ = 0.01 ~ tens, λ = 1 ~ hundreds
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Both families start from nearly the same point (no smoothing, no penalty: about 2.455 nats, 3.55 bits) and
-# move up and to the right together: λ = 0.01 behaves roughly like 10 pseudo-counts, λ = 1 like
-# several hundred, and both end near the uniform distribution (4.75 bits). The curves are not
-# identical — a pseudo-count adds the same amount to every cell, while the penalty shrinks large
-# logits hardest — but the knob does the same job.
+# What to see: both families start from nearly the same point (no smoothing, no penalty: about
+# 2.455 nats, 3.55 bits) and move up and to the right: λ = 0.01 lands between 1 and 100
+# pseudo-counts, λ = 1 between 100 and 1,000, and both end above 4.5 bits, near the uniform
+# distribution's 4.75. The curves are not identical — a pseudo-count adds the same amount to every
+# cell, while the penalty shrinks large logits hardest — but the knob does the same job.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 11. Dev and test on the shared split
@@ -773,26 +862,53 @@ print(f"held out: λ = {best_lam}, chosen on dev → dev {dev_nn:.4f}, test {tes
 # characters.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## Try next
+#
+# - **Minibatches.** Train on random batches of 32 examples, `F.cross_entropy(W[xs[ix]], ys[ix])`,
+#   instead of the whole set: which learning rate works now, and how many steps reach 2.46?
+# - **A bias.** Add a vector `b` of 27 numbers to the logits, `W[x] + b`, and train both: does the
+#   final loss change? Why (or why not), given what section 9 found about rows of `W`?
+# - **Another optimiser.** Replace the update `W.data -= lr * W.grad` with `torch.optim.Adam([W], lr=0.1)`
+#   and compare the curves of section 8.
+# - **Label smoothing.** `F.cross_entropy(..., label_smoothing=ε)` mixes each one-hot target with the
+#   uniform distribution: put it on the entropy–loss plot of section 10 next to α and λ.
+# - **Two characters in.** Concatenate the one-hot vectors of the last two characters (54 inputs)
+#   and multiply by a (54, 27) matrix: how far below 2.45 does the dev loss go? Notebook 03 takes
+#   this idea further.
+#
 # ## Exercises
 #
-# **Exercise 1 — the loss of knowing nothing.** If every weight of `W` is 0, what is the loss on the
-# whole data set? Compute it (e.g. with `count_loss(torch.zeros(V, V), N)`) or reason it out.
+# **Exercise 1 — a network that ignores its input.** Suppose every row of `W` is the same vector
+# $b$: the logits no longer depend on the current character, and the network predicts one
+# distribution, $\operatorname{softmax}(b)$, after every character. The best such network predicts
+# how often each token is the next one overall. What whole-set loss (average NLL, nats per
+# character) does it reach? Compute it from `N`; then set it beside the uniform model and the
+# trained network: how much is knowing the previous character worth?
 
 # %% tags=["exercise"]
-answer = ...
+answer = ...  # your code here, an expression using N
 check("02.1", answer, N=N)
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
-answer = count_loss(torch.zeros(V, V, device=device), N).item()
-print(f"{answer:.4f} = ln 27 = {math.log(27):.4f}: zero logits give every token probability 1/27")
+u = N.sum(0) / N.sum()  # (27,) how often each token is the next one
+answer = -(u * u.log()).sum().item()  # the same average over all n examples: sum_j (n u_j)(-log u_j) / n
+blind = u.log().expand(V, V)  # every row of W the same, b = log u
+assert abs(count_loss(blind, N).item() - answer) < 1e-5
+assert count_loss(blind + 0.1 * randn(V, generator=make_generator(), device=device), N) > count_loss(blind, N)
+print(f"input-blind: {answer:.4f};  uniform: ln 27 = {math.log(V):.4f};  trained bigram: {final_loss:.4f}")
 assert check("02.1", answer, N=N)
+assert final_loss < answer < math.log(V) and 0.35 < answer - final_loss < 0.4
+# Knowing how often each character occurs takes the loss from ln 27 to the first number; knowing the
+# previous character as well brings it down to the bigram's: some 0.37 nats per character.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Exercise 2 — the built-in loss.** PyTorch's `F.cross_entropy(logits, targets)` computes the
-# softmax, the indexing and the average negative log in one call (more efficiently and more
-# stably). Use it with the logits `W[xs]` of the trained network and the targets `ys` to compute the
-# whole-set loss, and check that it matches section 9.
+# **Exercise 2 — how hard is the first letter?** PyTorch's `F.cross_entropy(logits, targets)`
+# computes the softmax, the indexing and the average negative log in one call (more efficiently and
+# more stably than our three steps). Use it to compute the trained network's average loss on the
+# examples whose input is the boundary `.` — the predictions of a name's first letter — and compare
+# it with the whole-set loss of section 9: is the first letter harder or easier than the average
+# character?
 
 # %% tags=["exercise"]
 answer = ...
@@ -800,15 +916,19 @@ check("02.2", answer, W=W, N=N)
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
-answer = F.cross_entropy(W[xs_d], ys_d).item()
-print(f"F.cross_entropy: {answer:.4f}; our loss: {count_loss(W, N).item():.4f}")
+starts = xs_d == 0  # (228146,) the examples whose input is the boundary: one per name
+answer = F.cross_entropy(W[xs_d[starts]], ys_d[starts]).item()
+print(f"first letters: {answer:.4f} nats over {int(starts.sum()):,} examples; every example: {final_loss:.4f}")
 assert check("02.2", answer, W=W, N=N)
+assert answer > final_loss and int(starts.sum()) == len(words)
+# Harder than the average character: after `.` the network knows nothing about the name yet, and
+# the first letter is spread over many choices (section 5 of notebook 01 printed the distribution).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Exercise 3 — where smoothing shows.** For each row `i` (current character), compute the largest
-# absolute difference between the trained network's row `P_nn[i]` and the add-one table's row
-# `P1[i]`. Which character's row differs most? Answer with the character (a one-letter string), and
-# think about why it is that one.
+# **Exercise 3 — where smoothing shows.** Which bigram has the largest absolute difference between
+# the trained network's probability `P_nn` and the add-one table's `P1`? Answer with its two
+# characters as one string (such as `"ab"` for `a` followed by `b`), and think about why it is
+# that one.
 
 # %% tags=["exercise"]
 answer = ...
@@ -816,9 +936,49 @@ check("02.3", answer, P_nn=P_nn, P1=P1, vocab=vocab)
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution
-per_row = (P_nn - P1).abs().max(dim=1).values  # (27,)
-answer = vocab.itos[per_row.argmax().item()]
-counts_per_row = N_cpu.sum(1)
-print(f"row {answer!r}: max difference {per_row.max():.3f}; it has only {counts_per_row[vocab.stoi[answer]]:.0f} counts,")
-print("so the 27 pseudo-counts of add-one smoothing are about 10% of its data: the rarest rows are smoothed most")
+gap = (P_nn - P1).abs()  # (27, 27)
+i, j = divmod(gap.argmax().item(), V)
+answer = vocab.itos[i] + vocab.itos[j]
+print(f"{answer!r}: P_nn {P_nn[i, j]:.3f}, P1 {P1[i, j]:.3f}; row {vocab.itos[i]!r} holds {N_cpu[i].sum():.0f} counts, "
+      f"{N_cpu[i, j] / N_cpu[i].sum():.0%} of them {answer!r}")
 assert check("02.3", answer, P_nn=P_nn, P1=P1, vocab=vocab)
+assert N_cpu[i].sum() == N_cpu.sum(1).min() and N_cpu[i].argmax() == j
+assert P_nn[i, j] - P1[i, j] > (P_nn[i] - P1[i]).clamp_min(0).sum() / 2  # most of what the row gives up
+# The network matches the unsmoothed table. Add-one smoothing gives every row 27 pseudo-counts,
+# about 10% of the data in the rarest row, and takes their probability mostly from where it is
+# concentrated: that row's one dominant continuation.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 4 — the gradient without autograd.** Section 6 derived the gradient over the examples,
+# $\frac{1}{n} X^\top (P - Y)$; section 7 trains on the counts instead. Write
+# `count_loss_grad(W, N, lam)` that returns the gradient of the regularised count loss
+# $\ell_\lambda(W)$ of section 10 with respect to `W`, computed from `W` and `N` alone: no
+# `backward()` (the check runs your function with autograd switched off) and no loop over examples.
+# The check compares it with autograd's gradient, worked out inside the check, on the trained `W` and
+# on a made-up `W` and table of counts, for λ = 0 and λ = 0.1. Then train with it.
+
+# %% tags=["exercise"]
+def count_loss_grad(W, N, lam):
+    ...  # your code here: return a tensor shaped like W
+
+
+check("02.4", count_loss_grad, W=W, N=N)  # runs it on the trained W and on a made-up W and N
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
+# Solution
+def count_loss_grad(W, N, lam):
+    p = W.softmax(dim=1)  # (27, 27) the prediction after each character
+    n_i = N.sum(1, keepdim=True)  # (27, 1) how many examples have input i
+    # the n_i examples with input i add up p − onehot(y) to n_i · p[i] − N[i]; average over all n
+    return (n_i * p - N) / N.sum() + 2 * lam * W / W.numel()  # d/dW of lam · mean(W²) is 2 lam W / V²
+
+
+assert check("02.4", count_loss_grad, W=W, N=N)
+W_hand = randn(V, V, generator=make_generator(), device=device)  # section 6's starting point
+with torch.no_grad():
+    for _ in range(100):
+        W_hand -= 50 * count_loss_grad(W_hand, N, 0.01)
+W_auto, _ = train_counts(N, 50, 100, lam=0.01)
+print(f"100 steps on the hand-written gradient: loss {count_loss(W_hand, N).item():.2f}; "
+      f"the same weights as with backward() to within 1e-4: {torch.allclose(W_hand, W_auto, atol=1e-4)}")
+assert torch.allclose(W_hand, W_auto, atol=1e-4)

@@ -140,7 +140,12 @@ assert torch.dist(eye[i_a], eye[i_e]) == torch.dist(eye[i_a], eye[i_x])
 # ~17,000, and vectors of 2 to 12 numbers instead of 30 to 100.
 #
 # Each of the 27 tokens gets a row of a table `C` of shape `(V, d)`. We start with **d = 2** so
-# that we can draw the embedding later. The rows start random; training will move them.
+# that we can draw the embedding later. The rows start random; training will move them. The
+# embedding of token $i$ is simply row $i$ of the table,
+#
+# $$e(i) = C_{i,:} \in \mathbb{R}^{d}, \qquad C \in \mathbb{R}^{V \times d},$$
+#
+# and in code `C[i]`:
 
 # %%
 g = make_generator()  # the course's seed, 2147483647
@@ -163,9 +168,13 @@ assert torch.equal(emb[4, 1], C[Xtr[4, 1]])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Why is this a neural-network layer at all? Encode token 5 one-hot (notebook 02) and multiply by
-# `C`: the single 1 picks out row 5 and the 26 zeros contribute nothing. **Indexing is that matrix
-# product with the multiplications by zero skipped.** So `C` is the weight matrix of a linear layer
-# without bias whose input is one-hot, and gradients reach it the same way.
+# `C`: the single 1 picks out row 5 and the 26 zeros contribute nothing,
+#
+# $$\operatorname{onehot}(i)\, C = \sum_{j=1}^{V} [j = i]\, C_{j,:} = C_{i,:}.$$
+#
+# **Indexing is that matrix product with the multiplications by zero skipped.** So `C` is the
+# weight matrix of a linear layer without bias whose input is one-hot, and gradients reach it the
+# same way.
 
 # %%
 onehot = F.one_hot(torch.tensor(5), num_classes=V).float()  # (27,)
@@ -178,8 +187,13 @@ assert torch.allclose(batch_onehot @ C, C[Xtr[:32]])  # (32, 3, 27) @ (27, 2) �
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Flattening the window: `cat`, `unbind` and `view`
 #
-# The hidden layer wants one vector per example: the three 2-D embeddings side by side, 6 numbers.
-# There are three ways to get from `(32, 3, 2)` to `(32, 6)`:
+# The hidden layer wants one vector per example: the embeddings of the $k$ tokens of the window
+# $(c_1, \dots, c_k)$ side by side,
+#
+# $$x = \left[\, C_{c_1,:} \;\; C_{c_2,:} \;\; \cdots \;\; C_{c_k,:} \,\right] \in \mathbb{R}^{k d},$$
+#
+# here $k = 3$ embeddings of $d = 2$ numbers, 6 numbers. There are three ways to get from
+# `(32, 3, 2)` to `(32, 6)`:
 
 # %%
 flat_cat = torch.cat([emb[:, 0, :], emb[:, 1, :], emb[:, 2, :]], dim=1)  # (32, 6), hard-codes k = 3
@@ -238,10 +252,18 @@ print(f"cat copy of the full training set at d = 12: {Xtr.shape[0] * 3 * 12 * 4 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The hidden layer and the output layer
 #
-# The hidden layer is a linear map from the `k·d = 6` inputs to `H` neurons, followed by tanh; the
-# output layer maps the `H` activations to 27 logits. The bias `b1` has shape `(H,)` and
-# broadcasts over the batch: shapes align from the right, so `(32, H) + (H,)` adds the same bias to
-# every row.
+# The hidden layer is a linear map from the $kd = 6$ inputs to $H$ neurons, followed by tanh; the
+# output layer maps the $H$ activations to $V = 27$ logits $\ell$, and a softmax turns the logits
+# into the probabilities of the next token. This is Bengio et al.'s model (without their optional
+# direct connections from $x$ to the output):
+#
+# $$h = \tanh\left(x W_1 + b_1\right) \in \mathbb{R}^{H}, \qquad \ell = h W_2 + b_2 \in \mathbb{R}^{V},$$
+#
+# $$P(\text{next} = j \mid c_1, \dots, c_k) = \operatorname{softmax}(\ell)_j = \frac{e^{\ell_j}}{\sum_{i=1}^{V} e^{\ell_i}},$$
+#
+# with $W_1 \in \mathbb{R}^{kd \times H}$ and $W_2 \in \mathbb{R}^{H \times V}$. The bias `b1` has
+# shape `(H,)` and broadcasts over the batch: shapes align from the right, so `(32, H) + (H,)` adds
+# the same bias to every row.
 #
 # How to initialise the weights? Two rules make the first steps of training useful instead of
 # wasted:
@@ -254,7 +276,8 @@ print(f"cat copy of the full training set at d = 12: {Xtr.shape[0] * 3 * 12 * 4 
 #   so a saturated neuron does not learn. Scaling the weights by gain/√fan_in keeps the
 #   pre-activations of order one, so only their tails saturate; the gain 5/3 compensates for tanh
 #   squashing its input (the value `torch.nn.init.calculate_gain("tanh")` gives, in the spirit of
-#   Glorot & Bengio, 2010, and He et al., 2015).
+#   Glorot & Bengio, 2010, and He et al., 2015). In symbols, with $Z$ a matrix of standard normal
+#   draws: $W_1 = \frac{5/3}{\sqrt{kd}}\, Z$.
 #
 # First the parameters: five tensors, drawn from the course's generator, scaled unless `naive=True`.
 
@@ -279,7 +302,8 @@ print([tuple(p.shape) for p in params])  # C (27, 10), W1 (30, 200), b1 (200,), 
 assert [p.shape for p in params] == [(V, 10), (30, 200), (200,), (200, V), (V,)]
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Then the forward pass: embed the window, flatten it, hidden layer, output layer — one line each.
+# Then the forward pass: embed the window ($C_{c_j,:}$), flatten it ($x$), hidden layer ($h$),
+# output layer ($\ell$) — one line each.
 
 # %%
 def mlp(params, X):
@@ -296,7 +320,10 @@ assert mlp(params, Xb).shape == (512, V)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The loss is notebook 02's: exponentiate the logits into counts, normalise each row, and average
-# the negative log-probability of the correct next token.
+# the negative log-probability of the correct next token over the $B$ examples of the batch (the
+# **cross-entropy** between the data and the model):
+#
+# $$\mathcal{L} = -\frac{1}{B} \sum_{b=1}^{B} \log p_{b,\,y_b}, \qquad p_{b,:} = \operatorname{softmax}(\ell_{b,:}).$$
 
 # %%
 def nll(logits, Y):
@@ -356,7 +383,12 @@ assert torch.allclose(nll(logits, Ytr[:32].to(device)), loss_fused, atol=1e-6)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Why prefer the fused version? Besides being one call instead of four, the decisive reason is
 # **numerical**. The softmax does not change if the same number is added to every logit of a row,
-# so `F.cross_entropy` subtracts the row's maximum before exponentiating (the log-sum-exp trick). The manual formula does not, and
+# so `F.cross_entropy` subtracts the row's maximum $m = \max_j \ell_j$ before exponentiating (the
+# log-sum-exp trick):
+#
+# $$-\log p_y = -\ell_y + \log \sum_{j=1}^{V} e^{\ell_j} = -(\ell_y - m) + \log \sum_{j=1}^{V} e^{\ell_j - m},$$
+#
+# where every exponent is at most 0, so nothing overflows. The manual formula does not, and
 # `exp(100)` ≈ 2.7·10⁴³ does not fit in a float32 (largest ≈ 3.4·10³⁸): it becomes `inf`, and
 # `inf / inf` is `nan`.
 
@@ -447,7 +479,14 @@ assert mini_loss < full_loss - 0.5
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The exact gradient is a luxury: many cheap, slightly wrong steps get much further than a few
-# expensive, exact ones.
+# expensive, exact ones. Both runs used the same update, **stochastic gradient descent**: every
+# parameter $\theta$ (the five tensors) steps against the gradient of the loss $\mathcal{L}_{\mathcal{B}}$
+# of the current batch $\mathcal{B}$ (the whole training set in the first run) with learning rate
+# $\eta$,
+#
+# $$\theta \leftarrow \theta - \eta\, \nabla_{\theta} \mathcal{L}_{\mathcal{B}}(\theta),$$
+#
+# which is the line `p -= lr * p.grad` of `sgd` above.
 #
 # ## 7. A learning-rate finder
 #
@@ -512,8 +551,12 @@ assert lr_smooth[-1] > lr_smooth.min() + 0.1  # past the chosen rate the loss tu
 # steps overshoot and the loss turns back up. A good recipe is to **start at the rate where the
 # sweep's loss is lowest and decay it**: large steps cover ground early, small steps settle into a
 # minimum late. The simplest
-# schedule is a *step decay*: the full rate for the first part of training, one tenth of it for the
-# rest.
+# schedule is a *step decay*: the full rate $\eta_0$ for the first three quarters of the $T$ steps,
+# one tenth of it for the rest,
+#
+# $$\eta_t = \begin{cases} \eta_0 & t < \tfrac{3}{4} T \\ \eta_0 / 10 & t \ge \tfrac{3}{4} T, \end{cases}$$
+#
+# which is `step_decay` below.
 #
 # ## 8. The training loop, written out
 #
@@ -581,8 +624,16 @@ ax.legend()
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Even this tiny model (2 numbers per character!) with three characters of context already beats
+# What to see: the single minibatches scatter in a wide band, while their 200-step mean and the dev
+# points fall together and then step down once more right after step 6,000, where the rate drops
+# to a tenth. The dev points sit on the training mean: a model this small does not over-fit. And
+# even this tiny model (2 numbers per character!) with three characters of context ends well below
 # the bigram's dev loss of about 2.45.
+
+# %%
+assert smooth[30:].mean() < smooth[20:30].mean()  # the training mean is lower after the decay at step 6,000
+assert abs(dev_losses[-1] - smooth[-5:].mean().item()) < 0.1  # dev on the training mean: no over-fitting
+assert dev_losses[-1] < 2.45 - 0.1  # below the bigram's dev loss
 #
 # ## 9. What the 2-D embedding learned
 #
@@ -637,7 +688,7 @@ assert boundary_dist > vowel_consonant
 #   the dev losses, the seconds spent);
 # - `evaluate(model, X, Y)` is the loss over a whole split, in batches;
 # - `lm_loss` is `F.cross_entropy` that also accepts the `(B, T, V)` logits of the sequence models of
-#   notebooks 04–06.
+#   notebooks 05 and 06.
 #
 # It takes a `torch.nn.Module` and a PyTorch optimizer. Our model becomes a module with the same
 # parameters, the same initialisation and the same forward pass; `torch.optim.SGD` without
@@ -661,7 +712,7 @@ model = MLP(V, block_size, 2, 100, generator=make_generator()).to(device)
 print(model.W1.shape, model.W2.shape, f"{n_params(model):,} parameters")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# PyTorch ships our two building blocks as layers, and notebooks 04–06 use them.
+# PyTorch ships our two building blocks as layers, and notebooks 04 and 06 use them.
 # `torch.nn.Embedding(V, d)` holds a `(V, d)` table in `.weight` and its forward pass is `C[X]`;
 # `torch.nn.Linear(n_in, n_out)` holds a weight and a bias and computes `x @ W + b`, except that it
 # stores the weight **transposed**, as `(n_out, n_in)`, and computes `x @ weight.T + bias`. Give
@@ -715,8 +766,11 @@ assert gap < 1e-4
 # measure the whole dev split every 100 steps, often enough to see where the dev loss is lowest.
 #
 # From here on the learning rate follows a **cosine schedule** instead of section 8's single drop:
-# it glides from its peak down to 5% of it along half a cosine wave,
-# lr(t) = lr · (0.05 + 0.95 · ½ (1 + cos(π t / T))) for step t of T. It starts flat (large steps
+# it glides from its peak $\eta_0$ down to 5% of it along half a cosine wave, for step $t$ of $T$:
+#
+# $$\eta_t = \eta_0 \left(0.05 + 0.95 \cdot \tfrac{1}{2}\left(1 + \cos\frac{\pi t}{T}\right)\right).$$
+#
+# It starts flat (large steps
 # while the loss falls fast), decays fastest in the middle, and flattens out again at the end (small
 # steps that settle into a minimum), without the sudden jump of a step decay.
 
@@ -874,6 +928,17 @@ plt.ylim(1.9, 2.6)
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# What to see: the training mean and the dev points fall fast for the first few thousand steps, then
+# slowly, and keep falling to the end as the cosine schedule shrinks the steps; the dev points stay
+# just above the training curve (the small gap asserted above), so there is nothing to gain from
+# stopping early.
+
+# %%
+dev_curve = hist_final.dev_loss  # one dev loss every 2,000 steps
+assert all(dev_curve[i + 1] < dev_curve[i] for i in range(len(dev_curve) - 1)), dev_curve  # dev falls at every evaluation
+assert min(hist_final.dev_loss) == dev_final  # the last evaluation is the best: no reason to stop early
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Only now, with every choice made, do we look at the test split — once. It should agree with dev
 # to within noise, since neither was used for training and only dev was used for choosing.
 
@@ -962,8 +1027,25 @@ assert mlp_row["dev"] <= 2.12 and mlp_row["train_seconds"] > 0
 assert abs(dev_final - 2.09) < 0.02 and abs(test_final - 2.09) < 0.02
 assert all(r["dev"] > mlp_row["dev"] for r in rows)  # the MLP beats every bigram row
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# **Next:** [04 — training deeper networks](04_training_dynamics.ipynb) replaces the fixed window with a memory that runs
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Try next
+#
+# - **A longer window.** Train the final recipe with `block_size` 5 or 8 (`context_windows` and
+#   `fit` take it) and watch the first layer grow as $kdH$ while the dev gain shrinks; notebook 04
+#   reaches a context of 8 without that growth, by fusing the window hierarchically.
+# - **Temperature.** `utils.sampling.sample` takes `temperature`: sample the final model at 0.5
+#   and at 1.5 and say what changes in the names, and why, from the softmax equation above.
+# - **A larger embedding, looked at.** Train with d = 12 and project `C` to two dimensions with
+#   `torch.pca_lowrank`: do the vowels still gather?
+# - **Early stopping by hand.** In the small-data run of section 11, keep the parameters of the best
+#   dev evaluation instead of the last, and compare the two dev losses.
+# - **Your own list.** `sequentia train -i FILE --type mlp -o runs/mine` trains this notebook's
+#   recipe on any list, one item per line (see the README).
+#
+# **Next:** [04 — training deeper networks](04_training_dynamics.ipynb) stacks more hidden layers on
+# this MLP and makes them train (initialisation, normalisation, backprop by hand, optimisers), then
+# widens the window to 8 characters with a WaveNet-style hierarchy;
+# [05 — recurrent networks](05_rnn_gru.ipynb) replaces the fixed window with a memory that runs
 # along the whole name.
 #
 # ## Exercises
@@ -999,17 +1081,18 @@ assert check("03.1", count_params, MLP=MLP)
 # ### Exercise 2 — a first loss of ln 27
 #
 # Below, a model with a *naive* initialisation: every tensor is `torch.randn`. Its first loss on
-# the batch is far above ln 27. Change **only the output layer** (`W2` and `b2`) so that the first
-# loss on `Xb, Yb` is within 0.01 of ln 27, and give that loss as your answer.
+# the batch is far above ln 27. Change **only the output layer** (`W2_e` and `b2_e`) so that the
+# first loss on `Xb, Yb` is within 0.01 of ln 27, and give the fixed output layer `(W2_e, b2_e)` as
+# your answer: the check computes the loss of your layer on top of the naive hidden layer itself.
 
 # %% tags=["exercise"]
 ge = make_generator()
 C_e, W1_e, b1_e, W2_e, b2_e = (torch.randn(*shape, generator=ge) for shape in [(V, 10), (30, 200), (200,), (200, V), (V,)])
 # your change to W2_e and b2_e here
 first_loss = F.cross_entropy(mlp([C_e, W1_e, b1_e, W2_e, b2_e], Xb.cpu()), Yb.cpu()).item()
-print(f"first loss {first_loss:.4f} (ln {V} = {math.log(V):.4f})")
-answer = ...  # first_loss, once you have fixed the output layer
-check("03.2", answer, V=V)
+print(f"first loss {first_loss:.4f}")
+answer = ...  # (W2_e, b2_e), once you have fixed the output layer
+check("03.2", answer, C=C_e, W1=W1_e, b1=b1_e, X=Xb, Y=Yb)
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # Solution: logits = h @ W2 + b2. Shrinking W2 makes every logit ≈ b2; a zero b2 makes them all equal,
@@ -1019,7 +1102,7 @@ first_loss = F.cross_entropy(mlp([C_e, W1_e, b1_e, W2_e, b2_e], Xb.cpu()), Yb.cp
 saturated_e = (torch.tanh(C_e[Xb.cpu()].view(len(Xb), -1) @ W1_e + b1_e).abs() > 0.99).float().mean().item()
 print(f"first loss {first_loss:.4f} · tanh units saturated: {saturated_e:.1%}")
 assert saturated_e > 0.5
-assert check("03.2", first_loss, V=V)
+assert check("03.2", (W2_e, b2_e), C=C_e, W1=W1_e, b1=b1_e, X=Xb, Y=Yb)
 # The output layer fixes the first loss, but not the saturated tanh units: with W1_e still
 # unscaled most neurons sit at ±1 and learn slowly. That is why `init_params` scales W1 too.
 
@@ -1028,11 +1111,13 @@ assert check("03.2", first_loss, V=V)
 #
 # The study showed that a longer context helps. Train a model of your choice on the training
 # split (any block size, sizes, schedule, number of steps — `fit` and `train` are there to help)
-# and report its dev loss; it must be below the final model's.
+# and give the trained model and its block size as `(model, block_size)`. The check builds the dev
+# windows for that block size and scores the model itself; it must beat the final model's dev loss
+# by at least 0.005 nats.
 
 # %% tags=["exercise"]
-answer = ...  # the dev loss of your model
-check("03.3", answer, dev_final=dev_final)
+answer = ...  # (your trained model, its block size)
+check("03.3", answer, dev_words=dev_words, vocab=vocab, dev_final=dev_final)
 
 # %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
 # NBVAL_IGNORE_OUTPUT
@@ -1040,4 +1125,34 @@ check("03.3", answer, dev_final=dev_final)
 (X4, Y4), (X4_dev, Y4_dev) = windows[4]
 m4, h4 = fit(12, 300, X4, Y4, steps=7_000, k=4, lr=lr_final, eval_every=7_000, Xd=X4_dev, Yd=Y4_dev)
 print(f"block size 4: dev {h4.dev_loss[-1]:.4f} vs {dev_final:.4f} in {h4.seconds:.1f} s")
-assert check("03.3", h4.dev_loss[-1], dev_final=dev_final)
+assert check("03.3", (m4, 4), dev_words=dev_words, vocab=vocab, dev_final=dev_final)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 4 — how surprising is a name?
+#
+# Write `name_nll(model, name)`: the mean negative log-likelihood per character that a window model
+# gives to one name, the end token included (the loss $\mathcal{L}$ of section 4 over that name's
+# windows, with `block_size` as in this notebook). The check runs your function on the final model
+# for several names, including made-up ones, and compares it with its own computation. Then try it
+# on your own name: is it more or less surprising than the dev average?
+
+# %% tags=["exercise"]
+def name_nll(model, name):
+    return ...  # the mean NLL per character of `name` under `model`, end token included
+
+
+check("03.4", name_nll, model=final, vocab=vocab, block_size=block_size, words=dev_words)
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
+# NBVAL_IGNORE_OUTPUT
+# Solution: the windows of the one name are its examples; the loss over them is the mean NLL.
+def name_nll(model, name):
+    Xn, Yn = context_windows([name], vocab, block_size)  # (len(name) + 1, 3), (len(name) + 1,)
+    with torch.no_grad():
+        return F.cross_entropy(model(Xn.to(device)), Yn.to(device)).item()
+
+
+for name in ("emma", "sophia", "zyxwvu"):
+    print(f"{name:>8}: {name_nll(final, name):.2f} nats per character")
+assert name_nll(final, "emma") < dev_final < name_nll(final, "zyxwvu")
+assert check("03.4", name_nll, model=final, vocab=vocab, block_size=block_size, words=dev_words)
