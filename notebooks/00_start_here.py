@@ -17,14 +17,18 @@
 # The course climbs one step at a time, and every step is measured on the same held-out names so
 # you can see what each idea buys:
 #
-# | notebook | model | the idea it adds |
-# |---|---|---|
-# | [01](01_bigram_counting.ipynb) | counting bigram | a model is a table of probabilities; loss is negative log-likelihood |
-# | [02](02_bigram_neural.ipynb) | neural bigram | the same table, found by gradient descent instead of counting |
-# | [03](03_mlp.ipynb) | MLP (Bengio et al. 2003) | embeddings and a longer context |
-# | [04](04_training_dynamics.ipynb) | Training deeper networks | why deep networks train: initialisation, normalisation, optimisers |
-# | [05](05_rnn_gru.ipynb) | RNN and GRU | a memory carried along the word |
-# | [06](06_transformer.ipynb) | Transformer | attention: every character looks back at the ones it needs |
+# | notebook | model | the idea it adds | study time |
+# |---|---|---|---:|
+# | [01](01_bigram_counting.ipynb) | counting bigram | a model is a table of probabilities; loss is negative log-likelihood | 1 h 55 min |
+# | [02](02_bigram_neural.ipynb) | neural bigram | the same table, found by gradient descent instead of counting | 2 h 00 min |
+# | [03](03_mlp.ipynb) | MLP (Bengio et al. 2003) | embeddings and a longer context | 2 h 10 min |
+# | [04](04_training_dynamics.ipynb) | Training deeper networks | why deep networks train: initialisation, normalisation, optimisers | 2 h 45 min |
+# | [05](05_rnn_gru.ipynb) | RNN and GRU | a memory carried along the word | 2 h 05 min |
+# | [06](06_transformer.ipynb) | Transformer | attention: every character looks back at the ones it needs | 2 h 55 min |
+#
+# The study time is yours, not only the computer's: the prose read at 200 words a minute, the code
+# at 10 lines a minute (each line with its output), 15 minutes per exercise, and the notebook's
+# execution time on the slowest CPU the course supports, rounded to 5 minutes.
 #
 # This notebook checks that your environment is ready and takes a first look at the data.
 #

@@ -67,6 +67,7 @@ const pageReport = async () => {
     prev: href('.prev-next-area a.left-prev'),
     next: href('.prev-next-area a.right-next'),
     articleLinks: [...article.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
+    ids: [...article.querySelectorAll('[id]')].map(e => e.id),
     navLinks: [...document.querySelectorAll('nav.bd-docs-nav a[href]')].map(a => a.getAttribute('href')),
   };
 };

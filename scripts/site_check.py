@@ -16,10 +16,14 @@ solutions, typeset equations) is read from the notebook and compared with what t
 ``scripts/site_pages.py``; what the browser sees is gathered by the JavaScript of
 ``scripts/site_check.js``, read when the check starts.
 
-Then every notebook must have a deck (``NN_name.slides.html``), and one deck (``--deck``, default the
-notebook with the most equations) is opened and stepped through with the keyboard as a presenter
+Then every notebook must have a deck (``NN_name.slides.html``), every deck from 01 on must hold
+equations, and one deck (``--deck``, default the notebook with the most equations) is opened and stepped through with the keyboard as a presenter
 would: reveal.js must start, each key press must move to a new slide that shows something, and the
 deck's equations must be typeset.
+
+Where the site has a glossary (``glossary.html``, from book/glossary.md), it must load like the other
+pages, typeset its equations, and every link into a notebook's section must find an element with that
+id on the notebook's page.
 
 The notebook a page was built from is ``_sources/notebooks/NN_name.ipynb`` in the site. The list of notebooks that must have a page is
 the tracked ``notebooks/NN_*.ipynb`` (or the paths given). Screenshots go to ``--out`` (default
@@ -44,7 +48,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import utils
-from scripts.site_pages import deck_problems, expectations, page_problems
+from scripts.site_pages import (
+    deck_math,
+    deck_math_problems,
+    deck_problems,
+    expectations,
+    glossary_problems,
+    markdown_math,
+    page_problems,
+)
 from utils import REPO_ROOT
 
 VIEWPORT = {"width": 1280, "height": 900}
@@ -223,7 +235,7 @@ def check_site(html_root: Path, notebooks: list[Path], out: Path, chromium: str,
                 problems.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
             record("index.html", text, tab.report() + problems)
 
-            wants = {}
+            wants, ids = {}, {}
             for k, name in enumerate(names):
                 page = f"notebooks/{name}.html"
                 source = html_root / "_sources" / "notebooks" / f"{name}.ipynb"
@@ -244,6 +256,7 @@ def check_site(html_root: Path, notebooks: list[Path], out: Path, chromium: str,
                         if box:
                             tab.shot(out / f"{name}.{suffix}.png", box)
                     problems += page_problems(seen, want)
+                    ids[page] = seen["ids"]
                     prev_want = "../intro.html" if k == 0 else f"{names[k - 1]}.html"
                     if seen["prev"] != prev_want:
                         problems.append(f"'previous' links to {seen['prev']!r}, expected {prev_want!r}")
@@ -256,6 +269,8 @@ def check_site(html_root: Path, notebooks: list[Path], out: Path, chromium: str,
                     problems.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
                 record(page, text, tab.report() + problems)
 
+            if (html_root / "glossary.html").is_file():
+                check_glossary(tab, base, html_root, ids, out, record)
             if slides is not None:
                 check_decks(tab, slides, names, wants, deck, out, record)
         finally:
@@ -264,6 +279,24 @@ def check_site(html_root: Path, notebooks: list[Path], out: Path, chromium: str,
     (out / "report.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
     print(f"site check: {checked - failures}/{checked} pages and decks passed (report and screenshots in {out})")
     return 1 if failures else 0
+
+
+def check_glossary(tab: Tab, base: str, html_root: Path, ids: dict, out: Path, record) -> None:
+    """The glossary page (book/glossary.md): it loads, typesets its equations, and each link finds its section."""
+    source = html_root / "_sources" / "glossary.md"
+    want_math = len(markdown_math(source.read_text(encoding="utf-8"))) if source.is_file() else 0
+    problems, text = [], "did not load"
+    try:
+        tab.goto(base, "glossary.html")
+        seen = tab.page.evaluate(page_function("pageReport"))
+        tab.shot(out / "glossary.png")
+        problems += glossary_problems(seen, want_math, ids)
+        links = [h for h in seen["articleLinks"] if h.startswith("notebooks/")]
+        text = (f"{seen['h1']!r}: {len(links)} links to notebook sections, {seen['math']['typeset']} typeset "
+                f"equations; screenshot {out / 'glossary.png'}")
+    except Exception as exc:
+        problems.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+    record("glossary.html", text, tab.report() + problems)
 
 
 def check_decks(tab: Tab, slides: Path, names: list[str], wants: dict, deck: str | None, out: Path,
@@ -276,7 +309,10 @@ def check_decks(tab: Tab, slides: Path, names: list[str], wants: dict, deck: str
     if deck is None or missing:
         record("slides", "missing", missing or ["no notebooks, no decks"])
         return
-    problems, steps, text = [], [], "did not start"
+    # Every deck from 01 on holds equations (counted in its Markdown; the stepped deck's are typeset below).
+    decks = {n: (slides / f"{n}.slides.html").read_text(encoding="utf-8") for n in names}
+    counts = ", ".join(f"{n[:2]}: {deck_math(page)}" for n, page in decks.items())
+    problems, steps, text = deck_math_problems(decks), [], "did not start"
     deck_js, goto_math_js = page_function("deckReport"), page_function("gotoMathSlide")
     with serve(slides) as base:
         try:
@@ -291,7 +327,7 @@ def check_decks(tab: Tab, slides: Path, names: list[str], wants: dict, deck: str
             if tab.page.evaluate(goto_math_js):  # and the first slide with an equation
                 tab.page.wait_for_timeout(150)
                 tab.shot(out / f"{deck}.deck.math.png")
-            text = (f"{len(names)} decks; {deck}: {steps[0]['total']} slides, stepped through "
+            text = (f"{len(names)} decks (equations {counts}); {deck}: {steps[0]['total']} slides, stepped through "
                     f"{[tuple(s['indices'].values())[:2] for s in steps]}, {steps[-1]['math']} typeset equations; "
                     f"screenshots {out / (deck + '.deck.*.png')}")
         except Exception as exc:

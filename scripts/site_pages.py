@@ -13,10 +13,11 @@ page of a notebook (``_sources/notebooks/NN_name.ipynb`` in the built site) that
   collapsed toggle, and nothing but a closed toggle (source and outputs hidden) for every cell
   tagged ``hide-cell`` (a worked solution);
 - every equation of the notebook's Markdown (``$...$``, ``$$...$$``), typeset by MathJax, and no raw
-  TeX (``$$``, ``\\frac``, ``\\(``) left in the text.
+  TeX (``$$``, ``\\frac``, ``\\(``) left in the text; from notebook 01 on, at least one equation (the
+  course states its mathematics in LaTeX, not only in code).
 
 A deck stepped through with the keyboard must move to a new, visible slide at each key press, and
-typeset the notebook's equations. Nothing here needs a browser: ``tests/test_site_check.py`` feeds
+typeset the notebook's equations; every deck from 01 on must hold equations in its Markdown. Nothing here needs a browser: ``tests/test_site_check.py`` feeds
 these functions notebooks and hand-written observations.
 """
 
@@ -79,6 +80,45 @@ def markdown_math(text: str) -> list[str]:
     return MATH.findall(text)
 
 
+def needs_math(nb_path: Path | str) -> bool:
+    """Whether the page (and deck) of a notebook must show equations: every notebook from 01 on."""
+    number = Path(nb_path).name[:2]
+    return number.isdigit() and int(number) >= 1
+
+
+class _MarkdownText(html.parser.HTMLParser):
+    """The text of a deck's rendered Markdown cells (``jp-RenderedMarkdown``), code left out."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, bool, bool]] = []  # (tag, inside Markdown, inside code)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in {"br", "img", "hr", "input", "meta", "link", "wbr"}:
+            return
+        md, code = self.stack[-1][1:] if self.stack else (False, False)
+        md = md or "jp-RenderedMarkdown" in (dict(attrs).get("class") or "").split()
+        self.stack.append((tag, md, code or tag in {"code", "pre", "script", "style"}))
+
+    def handle_endtag(self, tag) -> None:
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if self.stack and self.stack[-1][1] and not self.stack[-1][2]:
+            self.parts.append(data)
+
+
+def deck_math(deck_html: str) -> int:
+    """How many equations the Markdown of a deck (nbconvert's reveal.js HTML) holds, before MathJax runs."""
+    parser = _MarkdownText()
+    parser.feed(deck_html)
+    parser.close()
+    return len(MATH.findall("".join(parser.parts)))
+
+
 def _source(cell: dict) -> str:
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
@@ -121,7 +161,7 @@ def expectations(nb_path: Path) -> dict:
                 fragment = out["data"]["text/html"]
                 matmul.append(html_text("".join(fragment) if isinstance(fragment, list) else fragment))
     return {"title": title, "figures": figures, "outputs": outputs, "hidden": hidden, "matmul": matmul,
-            "math": math}
+            "math": math, "needs_math": needs_math(nb_path)}
 
 
 
@@ -163,12 +203,18 @@ def page_problems(seen: dict, want: dict) -> list[str]:
     for h in seen["hidden"]:
         if not h["toggle"] or h["open"] or h["inputVisible"] or h.get("outputVisible"):
             problems.append(f"a hide-input/hide-cell cell is not a collapsed toggle ({h})")
-    return problems + math_problems(seen["math"], want["math"])
+    return problems + math_problems(seen["math"], want["math"], want.get("needs_math", False))
 
 
-def math_problems(seen: dict, want: int) -> list[str]:
-    """The notebook's ``want`` equations must all be on the page and typeset, with no raw TeX left."""
+def math_problems(seen: dict, want: int, required: bool = False) -> list[str]:
+    """The notebook's ``want`` equations must all be on the page and typeset, with no raw TeX left.
+
+    ``required``: the page must have equations at all (every notebook from 01 on).
+    """
     problems = []
+    if required and want == 0:
+        problems.append("no equation on the page: from notebook 01 on, each notebook states its "
+                        "mathematics in LaTeX ($...$, $$...$$) in its Markdown")
     if seen["count"] != want:
         problems.append(f"{seen['count']} equations on the page, the notebook's Markdown has {want}")
     if seen["typeset"] < seen["count"]:
@@ -176,6 +222,29 @@ def math_problems(seen: dict, want: int) -> list[str]:
     for text in seen["raw"][:3]:
         problems.append(f"raw TeX in the text: {text!r}")
     return problems
+
+
+def glossary_problems(seen: dict, want_math: int, ids: dict[str, list[str]]) -> list[str]:
+    """The glossary page: its title, its equations typeset, and every link into a notebook's section live.
+
+    ``ids`` maps each notebook page checked (``notebooks/NN_name.html``) to the element ids the
+    browser found on it; a link ``notebooks/NN_name.html#id`` must name one of them.
+    """
+    problems = []
+    if seen["h1"] != "Glossary":
+        problems.append(f"the glossary's <h1> is {seen['h1']!r}, not 'Glossary'")
+    links = [h for h in seen["articleLinks"] if h.startswith("notebooks/")]
+    if not links:
+        problems.append("the glossary links to no notebook")
+    for href in links:
+        page, _, anchor = href.partition("#")
+        if page not in ids:
+            problems.append(f"the glossary links to {href}, a page that was not checked")
+        elif not anchor:
+            problems.append(f"the glossary links to {page} without a section (#id)")
+        elif anchor not in ids[page]:
+            problems.append(f"the glossary links to {href}, but {page} has no element with id {anchor!r}")
+    return problems + math_problems(seen["math"], want_math)
 
 
 def deck_problems(steps: list[dict], want_math: int) -> list[str]:
@@ -196,3 +265,39 @@ def deck_problems(steps: list[dict], want_math: int) -> list[str]:
     for text in last["raw"][:3]:
         problems.append(f"raw TeX in the deck: {text!r}")
     return problems
+
+
+def deck_math_problems(decks: dict[str, str]) -> list[str]:
+    """Each deck from notebook 01 on (``{name: its HTML}``) must hold equations in its Markdown."""
+    return [f"the deck {name}.slides.html has no equation in its Markdown"
+            for name, page in decks.items() if needs_math(name) and deck_math(page) == 0]
+
+
+# --------------------------------------------------------------------------------------------
+# Heading anchors: what a link ``notebooks/NN_name.ipynb#slug`` (the glossary's) may point to
+
+#: The heading levels that get an anchor (``myst_heading_anchors`` in book/_config.yml).
+HEADING_ANCHORS = 3
+
+
+def heading_slugs(markdown_cells: list[str], levels: int = HEADING_ANCHORS) -> list[str]:
+    """The anchors MyST gives the headings of one page (its Markdown cells, in order), as the book builds it.
+
+    MyST's own parser and slug function (GitHub-style: lower case, spaces to ``-``, punctuation
+    dropped, inline math left out, ``-1``, ``-2`` ... for repeats) on the parser configuration of
+    book/_config.yml, so an anchor computed here is one the build resolves.
+    """
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.tree import SyntaxTreeNode
+    from myst_parser.config.main import MdParserConfig
+    from myst_parser.mdit_to_docutils.base import compute_unique_slug
+    from myst_parser.parsers.mdit import create_md_parser
+
+    md = create_md_parser(MdParserConfig(enable_extensions={"colon_fence", "dollarmath", "amsmath"},
+                                         heading_anchors=levels), RendererHTML)
+    slugs: list[str] = []
+    for text in markdown_cells:
+        for node in SyntaxTreeNode(md.parse(text)).walk():
+            if node.type == "heading" and int(node.tag[1:]) <= levels:
+                slugs.append(compute_unique_slug(node, slugs))
+    return slugs

@@ -55,6 +55,7 @@ def test_expectations_come_from_the_notebook(tmp_path):
         "hidden": 2,  # the hide-input cell and the hide-cell worked solution
         "matmul": ["A ∈ ℝ2×3 & more"],
         "math": 2,  # $x^2$ and $$\frac{a}{b}$$; not code, not a lone dollar
+        "needs_math": True,  # notebook 01: from 01 on, a page must show equations
     }
 
 
@@ -106,6 +107,68 @@ def test_a_page_that_matches_its_notebook_passes(tmp_path):
 def test_each_broken_part_is_reported(tmp_path, changes, message):
     want = site_pages.expectations(_notebook(tmp_path / "01_first.ipynb"))
     problems = site_pages.page_problems(_seen(**changes), want)
+    assert any(message in p for p in problems), problems
+
+
+def _without_math(path):
+    nb = nbformat.read(_notebook(path), as_version=4)
+    nb.cells = [c for c in nb.cells if c.cell_type == "code" or not site_pages.markdown_math(c.source)]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_page_from_01_on_without_equations_fails_and_00_may_have_none(tmp_path):
+    seen = _seen(math={"count": 0, "typeset": 0, "raw": [], "box": None})
+    want = site_pages.expectations(_without_math(tmp_path / "01_first.ipynb"))
+    assert want["math"] == 0 and want["needs_math"]
+    assert any("no equation on the page" in p for p in site_pages.page_problems(seen, want))
+    want = site_pages.expectations(_without_math(tmp_path / "00_start.ipynb"))
+    assert not want["needs_math"]
+    assert not any("equation" in p for p in site_pages.page_problems(seen, want))
+
+
+DECK = """<html><head><script>MathJax = {{tex: {{inlineMath: [['$', '$']]}}}}</script></head><body>
+<div class="reveal"><div class="slides"><section><section>
+<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown jp-MarkdownOutput"><h2>One</h2>
+<p>{markdown}</p><p><code>$not math$</code></p></div>
+<div class="jp-OutputArea-output"><pre>$ 5 and $6$ printed by a cell</pre></div>
+</section></section></div></div></body></html>"""
+
+
+def test_deck_math_counts_the_equations_of_a_decks_markdown_only():
+    assert site_pages.deck_math(DECK.format(markdown="The cost $x^2$ and<br>$$\\frac{a}{b}$$")) == 2
+    assert site_pages.deck_math(DECK.format(markdown="No mathematics, 5 dollars.")) == 0
+    decks = {"00_start": DECK.format(markdown="none"), "01_first": DECK.format(markdown="none"),
+             "02_second": DECK.format(markdown="$p$")}
+    assert site_pages.deck_math_problems(decks) == ["the deck 01_first.slides.html has no equation in its Markdown"]
+
+
+def test_deck_math_reads_a_real_deck(slides):
+    assert site_pages.deck_math((slides / "01_first.slides.html").read_text(encoding="utf-8")) == 2
+
+
+def _glossary(**changes):
+    seen = {"h1": "Glossary", "articleLinks": ["notebooks/01_first.html#two", "notebooks/01_first.html#three"],
+            "math": {"count": 1, "typeset": 1, "raw": [], "box": None}}
+    seen.update(changes)
+    return seen
+
+
+def test_a_glossary_whose_links_find_their_sections_passes():
+    ids = {"notebooks/01_first.html": ["two", "three", "other"]}
+    assert site_pages.glossary_problems(_glossary(), 1, ids) == []
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"h1": "Terms"}, "the glossary's <h1> is 'Terms'"),
+    ({"articleLinks": []}, "the glossary links to no notebook"),
+    ({"articleLinks": ["notebooks/01_first.html#gone"]}, "notebooks/01_first.html has no element with id 'gone'"),
+    ({"articleLinks": ["notebooks/01_first.html"]}, "without a section"),
+    ({"articleLinks": ["notebooks/09_none.html#two"]}, "a page that was not checked"),
+    ({"math": {"count": 1, "typeset": 0, "raw": [], "box": None}}, "1 of 1 equations were not typeset"),
+])
+def test_each_broken_part_of_the_glossary_is_reported(changes, message):
+    problems = site_pages.glossary_problems(_glossary(**changes), 1, {"notebooks/01_first.html": ["two", "three"]})
     assert any(message in p for p in problems), problems
 
 
@@ -218,6 +281,27 @@ def test_a_good_site_and_deck_pass_offline_and_leave_screenshots(site, slides, t
     assert "2 typeset equations" in printed
     assert "3/3 pages and decks passed" in printed
     assert "stepped through [(0, 0), (1, 0), (2, 0), (3, 0), (4, 0)]" in printed
+
+
+GLOSSARY = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Glossary</title>
+<script>window.MathJax = {"options": {"processHtmlClass": "tex2jax_process|mathjax_process|math|output_area"}}</script>
+<script defer src="_static/mathjax/tex-chtml.js"></script></head><body><article class="bd-article">
+<h1>Glossary</h1><p><strong>Square</strong> — <span class="math notranslate nohighlight">\\(x^2\\)</span>.
+<a href="notebooks/01_first.html#{anchor}">01</a></p></article></body></html>"""
+
+
+@needs_chromium
+@pytest.mark.parametrize("anchor, ok", [("two", True), ("gone", False)])
+def test_the_glossary_page_is_checked_against_the_notebook_pages(site, tmp_path, capsys, anchor, ok):
+    page = site / "notebooks" / "01_first.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("<h2>Two</h2>", '<h2 id="two">Two</h2>'), encoding="utf-8")
+    (site / "glossary.html").write_text(GLOSSARY.replace("{anchor}", anchor), encoding="utf-8")
+    (site / "_sources" / "glossary.md").write_text("# Glossary\n\n**Square** — $x^2$. [01](notebooks/01_first.ipynb#two)\n")
+    status = site_check.check_site(site, [tmp_path / "01_first.ipynb"], tmp_path / "shots", CHROMIUM)
+    out = capsys.readouterr().out
+    assert (status == 0) == ok, out
+    assert ("ok   glossary.html: 'Glossary': 1 links to notebook sections, 1 typeset equations" in out) == ok, out
+    assert ("notebooks/01_first.html has no element with id 'gone'" in out) != ok, out
 
 
 @needs_chromium
