@@ -1,13 +1,17 @@
 """utils.models.wavenet: the hierarchical model of 04_training_dynamics, its pair fusion and its BatchNorm."""
 
+import json
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
 
+from utils import REPO_ROOT
 from utils.device import make_generator
-from utils.models.wavenet import BatchNorm, FlattenConsecutive, WaveNet
+from utils.models import RECIPES
+from utils.models.wavenet import BatchNorm, FlattenConsecutive, WaveNet, WaveNetSettings
+from utils.recipes import Recipe
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
@@ -77,3 +81,26 @@ def test_wavenet_evaluation_does_not_couple_examples():
     model.eval()
     with torch.no_grad():
         assert torch.allclose(model(X)[:1], model(X[:1]), atol=1e-6)
+
+
+def test_the_wavenet_recipe_is_the_sweeps_choice():
+    """notebooks/wavenet_sweep.json (make sweep-wavenet) chose the packaged recipe, on dev, over three seeds."""
+    sweep = json.loads((REPO_ROOT / "notebooks" / "wavenet_sweep.json").read_text())
+    runs = [r for r in sweep["runs"] if r["group"] == "search" and r["name"] == sweep["chosen"]]
+    assert sorted(r["seed"] for r in runs) == sorted(sweep["seeds"]) and len(runs) >= 3
+    course_seed = next(r for r in runs if r["seed"] == RECIPES["wavenet"].seed)
+    assert Recipe.from_dict(course_seed["recipe"], WaveNetSettings) == RECIPES["wavenet"]
+    assert RECIPES["wavenet"].optimizer == "adamw-matrices"  # the course's weight-decay policy (04 section 5)
+
+
+def test_the_wavenet_sweep_records_every_group_over_three_seeds():
+    sweep = json.loads((REPO_ROOT / "notebooks" / "wavenet_sweep.json").read_text())
+    assert {"cpu", "cpu_capability", "torch", "seeds", "chosen", "runs"} <= set(sweep)
+    groups = {}
+    for r in sweep["runs"]:
+        assert {"group", "name", "seed", "recipe", "params", "dev", "dev_curve", "train_seconds"} <= set(r)
+        groups.setdefault(r["group"], {}).setdefault(r["name"], []).append(r["seed"])
+    assert {"search", "flat-vs-hierarchical", "batchnorm", "output-fix", "optimizers", "muon"} <= set(groups)
+    assert all(len(seeds) >= 3 for settings in groups.values() for seeds in settings.values())
+    muon = [r for r in sweep["runs"] if r["group"] == "muon"]
+    assert {r["recipe"]["optimizer"] for r in muon} == {"adamw-matrices", "muon"}

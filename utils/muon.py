@@ -7,10 +7,11 @@ nearest matrix with all singular values near 1, found by a few Newton–Schulz i
 about AdamW's (≈ 0.2 per entry), which lets both halves share one learning rate and schedule.
 
 Which matrices: :func:`hidden_matrices` — the weights of the ``nn.Linear`` layers inside the model,
-not the embeddings (a row is updated only when its character occurs, so a whole-matrix
-orthogonalisation would move rows that had no gradient) and not the output layer (its rows are one
-per character, like the embedding's; in the GPT it *is* the embedding). Biases and normalisation
-gains are vectors, outside Muon's definition; AdamW keeps them all.
+not the embeddings (a lookup table of one row per character, not a map applied to a vector: its
+singular directions mean nothing, and orthogonalising its update would couple the rows, each row's
+step depending on the others' gradients) and not the output layer (one row per character too; in the
+GPT it *is* the embedding). Biases and normalisation gains are vectors, outside Muon's definition;
+AdamW keeps them all.
 """
 
 from __future__ import annotations
