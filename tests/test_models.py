@@ -182,3 +182,34 @@ def test_each_family_checks_its_own_settings():
             get(t).check(RECIPES[t].replace(**bad).model)
         assert err.value.field in bad and ";" in err.value.message  # what is wrong; what to do
         get(t).check(RECIPES[t].model)  # the recipe's own settings pass
+
+
+def test_the_transformer_sweep_decides_muon_only_on_a_margin_above_the_spread():
+    from scripts import sweep_transformer as sw
+
+    def run(name, optimizer, dev, seed):
+        return {"name": f"{sw.FINAL}{name}, seed {seed}", "dev": dev, "recipe": {"optimizer": optimizer, "seed": seed}}
+
+    def final(adamw, muon):
+        return ([run("a", "adamw-matrices", d, s) for d, s in zip(adamw, sw.SEEDS, strict=True)]
+                + [run("m", "muon", d, s) for d, s in zip(muon, sw.SEEDS, strict=True)])
+
+    wins = sw.decide(final([1.950, 1.952, 1.948], [1.935, 1.937, 1.933]))
+    assert wins["winner"] == "final: m" and wins["margin"] == 0.015 and wins["spread"] == 0.004
+    assert wins["chosen"] == f"final: m, seed {sw.SEED}"
+    tie = sw.decide(final([1.950, 1.960, 1.940], [1.945, 1.955, 1.935]))
+    assert tie["winner"] == "final: a"  # margin 0.005 < spread 0.02: the simpler AdamW
+    assert sw.decide(final([1.95, 1.95, 1.95], [1.94, 1.94, 1.94])[:-1]) == {}  # a seed missing: no verdict yet
+
+
+def test_the_sweeps_muon_verdict_is_the_packaged_recipes():
+    sweep = json.loads((REPO_ROOT / "notebooks" / "transformer_sweep.json").read_text())
+    final = sweep["final"]
+    assert final and set(final["recipes"]) == {final["winner"], *final["recipes"]}
+    muon_won = RECIPES["transformer"].optimizer == "muon"
+    assert muon_won == (final["margin"] > final["spread"])
+    trials = json.loads((REPO_ROOT / "notebooks" / "muon_trials.json").read_text())
+    for t, v in trials["verdicts"].items():  # 05's recurrent models adopt Muon only where it won by more than the spread
+        assert (RECIPES[t].optimizer == "muon") == (v["verdict"] == "muon"), (t, v)
+    # what notebook 05's "Try next" says of them: lower on average, by less than the spread
+    assert all(0 < v["margin"] <= v["spread"] and v["verdict"] == "tie" for v in trials["verdicts"].values())
