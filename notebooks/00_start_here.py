@@ -22,7 +22,7 @@
 # | [01](01_bigram_counting.ipynb) | counting bigram | a model is a table of probabilities; loss is negative log-likelihood | 1 h 55 min |
 # | [02](02_bigram_neural.ipynb) | neural bigram | the same table, found by gradient descent instead of counting | 2 h 00 min |
 # | [03](03_mlp.ipynb) | MLP (Bengio et al. 2003) | embeddings and a longer context | 2 h 10 min |
-# | [04](04_training_dynamics.ipynb) | Training deeper networks | why deep networks train: initialisation, normalisation, optimisers | 2 h 45 min |
+# | [04](04_training_dynamics.ipynb) | Training deeper networks | why deep networks train: initialisation, normalisation, optimisers | 3 h 30 min |
 # | [05](05_rnn_gru.ipynb) | RNN and GRU | a memory carried along the word | 2 h 05 min |
 # | [06](06_transformer.ipynb) | Transformer | attention: every character looks back at the ones it needs | 2 h 55 min |
 #

@@ -23,7 +23,7 @@
 # 2. **Self-attention**: queries, keys and values; why the scores are divided by √d; the causal mask;
 #    one head, then several; checked against PyTorch's `F.scaled_dot_product_attention`.
 # 3. A GPT-style decoder small enough to read in one screen: positions, residual connections, layer
-#    norm, the MLP block, dropout.
+#    norm, the MLP block and its GELU, dropout.
 # 4. **Packing**: several names in each row, positions that restart at each name and a block-diagonal
 #    causal mask, so the model computes on characters instead of padding: the waste measured, the
 #    mask drawn, the losses shown equal and the speed-up measured.
@@ -34,11 +34,15 @@
 # 7. **The course's final table**: every model of notebooks 01–06 on the same split.
 #
 # **What you need**: the padded sequences with masked targets and the training loop of
-# [05 — RNN and GRU](05_rnn_gru.ipynb); embeddings and minibatch training from [03 — MLP](03_mlp.ipynb);
+# [05 — RNN and GRU](05_rnn_gru.ipynb); initialisation, LayerNorm, AdamW with weight decay and
+# learning-rate warmup from [04 — Training deeper networks](04_training_dynamics.ipynb), which this
+# notebook uses without teaching them again; embeddings, minibatch training and the cosine schedule
+# from [03 — MLP](03_mlp.ipynb);
 # matrix products as "rows times columns" from [02 — neural bigram](02_bigram_neural.ipynb).
 #
-# Previous: [05 — RNN and GRU](05_rnn_gru.ipynb). This is the last notebook of the course; it ends with
-# the table that compares every model.
+# Previous: [05 — RNN and GRU](05_rnn_gru.ipynb); before it,
+# [04 — Training deeper networks](04_training_dynamics.ipynb). This is the last notebook of the
+# course; it ends with the table that compares every model.
 
 # %%
 import json
@@ -58,6 +62,7 @@ from utils.device import SEED, get_device, make_generator
 from utils.exercises import check
 from utils.matmul_viz import show_matmul
 from utils.models import RECIPES, recipe_from_dict
+from utils.muon import hidden_matrices, muon_adamw
 from utils.packing import PackRows, pack_rows, segment_positions
 from utils.plotting import plot_attention, plot_loss
 from utils.results import markdown_table, publish, read_course_results
@@ -117,8 +122,12 @@ xbow_loop
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Version 2, a matrix product.** A mean is a weighted sum with equal weights. Put the weights of
-# row `t` in row `t` of a `T × T` matrix: `1/(t+1)` for the columns `0 … t`, zero after. The matrix
-# is lower-triangular (`torch.tril`), and `W @ x` computes every row's average in one product. The
+# row `t` in row `t` of a `T × T` matrix: `1/(t+1)` for the columns `0 … t`, zero after:
+#
+# $$\bar x_t = \frac{1}{t+1}\sum_{s=0}^{t} x_s = \sum_{s=0}^{T-1} W_{ts}\, x_s, \qquad
+# W_{ts} = \begin{cases} \frac{1}{t+1} & s \le t \\ 0 & s > t \end{cases}, \qquad \bar x = W x.$$
+#
+# The matrix is lower-triangular (`torch.tril`), and `W @ x` computes every row's average in one product. The
 # picture shows it for row 3: its weights are `¼, ¼, ¼, ¼, 0`, so output row 3 is the average of
 # rows 0–3 of `x`, and the zero keeps row 4 (the future) out.
 
@@ -134,9 +143,16 @@ show_matmul(
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Version 3, a masked softmax.** Start from a score of 0 for every pair of positions, set the
 # scores of the future to `-inf`, and take a softmax over each row: `exp(-inf) = 0` removes the
-# future, and the equal scores that remain share the weight equally. The result is the same
-# matrix `W`. This version is the one that matters: nothing forces the scores to be equal. If they
-# were computed from the data, each position could choose *which* of its past to listen to.
+# future, and the equal scores that remain share the weight equally. Written with the **causal
+# mask** $M$, which adds nothing to the allowed scores and $-\infty$ to the future:
+#
+# $$M_{ts} = \begin{cases} 0 & s \le t \\ -\infty & s > t \end{cases}, \qquad
+# W = \operatorname{softmax}(S + M), \qquad
+# W_{ts} = \frac{e^{S_{ts} + M_{ts}}}{\sum_{s'} e^{S_{ts'} + M_{ts'}}}.$$
+#
+# With all scores $S_{ts} = 0$ this gives back the matrix $W$ of version 2. This version is the one
+# that matters: nothing forces the scores to be equal. If they were computed from the data, each
+# position could choose *which* of its past to listen to.
 
 # %%
 future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)  # True strictly above the diagonal
@@ -170,7 +186,13 @@ print(tuple(causal_average(xb).shape))
 # A first language model on top of this average. Each character gets an embedding (as in notebook
 # 03) plus an embedding of its position; position `t` then sees two vectors: its own character and
 # the average of everything up to it, the "bag of words" of the name so far (order lost). A tanh
-# layer and a linear layer turn them into logits for the next character.
+# layer and a linear layer turn them into logits for the next character:
+#
+# $$e_t = E_{\text{tok}}[c_t] + E_{\text{pos}}[t], \qquad
+# h_t = \tanh\big([\,e_t\,;\ \bar e_t\,] W_1 + b_1\big), \qquad z_t = h_t W_2 + b_2,$$
+#
+# where $\bar e_t$ is the causal average of $e_0 \dots e_t$ and $[\,\cdot\,;\,\cdot\,]$ puts two
+# vectors side by side (`torch.cat`).
 #
 # All parameters are drawn from the course's generator: `init_weights` re-draws every matrix of a
 # module from a normal distribution with standard deviation 0.02 (GPT-2's choice) and sets biases to
@@ -210,9 +232,14 @@ print(f"{bow_params:,} parameters; logits", tuple(bow(Xtr[:2].to(device)).shape)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Training uses the course's loop from notebook 03 (`utils.train.train`): minibatches of whole names
-# drawn from the generator, the loss over every non-padded position, the dev split evaluated every
-# few hundred steps. The optimiser is AdamW (Adam with decoupled weight decay, Loshchilov & Hutter,
-# 2019), which the Transformer below needs and which works here too.
+# drawn from the generator, the dev split evaluated every few hundred steps, and the loss averaged
+# over every position whose target is not padding (`utils.train.lm_loss`, as in notebook 05):
+#
+# $$\mathcal{L} = -\frac{1}{N} \sum_{(b,t)\,:\,y_{bt} \ne -1} \log \operatorname{softmax}(z_{bt})_{y_{bt}},
+# \qquad N = \big|\{(b,t) : y_{bt} \ne -1\}\big|.$$
+#
+# The optimiser is AdamW, written out in the section "Optimisers" of
+# [04 — Training deeper networks](04_training_dynamics.ipynb).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -262,8 +289,18 @@ print("utils.models.BagOfWords: the same initial weights from the same seed, the
 #
 # The score of position `t` for position `s` is the dot product `q_t · k_s`: large when what `t`
 # looks for matches what `s` offers. The masked softmax of version 3 turns the scores of each row
-# into weights over the past, and the output at `t` is the weighted sum of the values. Here is one
-# head of size 16 on a random batch of 8 positions with 32 channels.
+# into weights over the past, and the output at `t` is the weighted sum of the values. With the
+# rows $x_t$ of the input stacked in a matrix $X$ ($T \times C$) and a head of size $d$, this is
+# **scaled dot-product attention** (Vaswani et al., 2017):
+#
+# $$Q = X W_Q, \quad K = X W_K, \quad V = X W_V \qquad (W_Q, W_K, W_V \in \mathbb{R}^{C \times d}),$$
+#
+# $$\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d}} + M\right) V,
+# \qquad y_t = \sum_{s \le t} a_{ts}\, v_s, \quad a_{ts} = \frac{\exp(q_t \cdot k_s / \sqrt d)}{\sum_{s' \le t} \exp(q_t \cdot k_{s'} / \sqrt d)},$$
+#
+# with $M$ the causal mask of version 3. The next section says why the scores are divided by
+# $\sqrt d$. Here is one head of size $d = 16$ on a random batch of 8 positions with 32 channels;
+# each line of the code computes one symbol of the formula (named in its comment).
 
 # %%
 B, T, C, head_size = 4, 8, 32, 16
@@ -271,11 +308,11 @@ x = torch.randn(B, T, C, generator=g)  # (4, 8, 32)
 query = init_weights(nn.Linear(C, head_size, bias=False), g, std=C**-0.5)
 key = init_weights(nn.Linear(C, head_size, bias=False), g, std=C**-0.5)
 value = init_weights(nn.Linear(C, head_size, bias=False), g, std=C**-0.5)
-q, k, v = query(x), key(x), value(x)  # (4, 8, 16) each
-scores = q @ k.transpose(-2, -1) / math.sqrt(head_size)  # (4, 8, 16) @ (4, 16, 8) -> (4, 8, 8)
-causal = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
-weights = torch.softmax(scores.masked_fill(causal, float("-inf")), dim=-1)  # (4, 8, 8)
-out = weights @ v  # (4, 8, 8) @ (4, 8, 16) -> (4, 8, 16)
+q, k, v = query(x), key(x), value(x)  # Q = X W_Q, K = X W_K, V = X W_V: (4, 8, 16) each
+scores = q @ k.transpose(-2, -1) / math.sqrt(head_size)  # Q Kᵀ / √d: (4, 8, 16) @ (4, 16, 8) -> (4, 8, 8)
+causal = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)  # True where M = -inf (s > t)
+weights = torch.softmax(scores.masked_fill(causal, float("-inf")), dim=-1)  # a_ts: (4, 8, 8)
+out = weights @ v  # y_t = Σ_s a_ts v_s: (4, 8, 8) @ (4, 8, 16) -> (4, 8, 16)
 print(weights[0].detach().numpy().round(2))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -293,11 +330,16 @@ print("rows sum to 1, future weights are 0, and the weights differ from the plai
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Why divide by √d
 #
-# If the entries of `q` and `k` are independent with variance 1, their dot product is a sum of `d`
-# products of variance 1, so its variance is `d`. With `d = 64` the scores would spread over roughly
-# ±8, and a softmax of such spread-out numbers is nearly one-hot: each position would attend to a
-# single other one from the very start, and the gradient through the softmax would almost vanish.
-# Dividing by `√d` brings the variance back to 1.
+# If the entries of $q$ and $k$ are independent with mean 0 and variance 1, their dot product is a
+# sum of $d$ independent products of variance 1:
+#
+# $$\operatorname{Var}(q \cdot k) = \sum_{i=1}^{d} \operatorname{Var}(q_i k_i) = \sum_{i=1}^{d} \mathbb{E}[q_i^2]\,\mathbb{E}[k_i^2] = d,
+# \qquad \operatorname{Var}\!\left(\frac{q \cdot k}{\sqrt d}\right) = 1.$$
+#
+# With $d = 64$ the scores would spread over roughly ±8, and a softmax of such spread-out numbers is
+# nearly one-hot: each position would attend to a single other one from the very start, and the
+# gradient through the softmax would almost vanish. Dividing by $\sqrt d$ brings the variance back
+# to 1.
 
 # %%
 d = 64
@@ -358,7 +400,12 @@ assert same_past
 # ### Dropout
 # **Dropout** (Srivastava et al., 2014) sets a random fraction `p` of the activations to zero
 # during training and scales the survivors by `1/(1 − p)`, so the expected value is unchanged; at
-# evaluation time it does nothing. A network that cannot rely on any single unit has to spread what
+# evaluation time it does nothing:
+#
+# $$\operatorname{dropout}(x)_i = \frac{m_i\, x_i}{1 - p}, \quad m_i \sim \operatorname{Bernoulli}(1 - p)
+# \ \text{independently}, \qquad \mathbb{E}\big[\operatorname{dropout}(x)_i\big] = \frac{(1-p)\,x_i}{1-p} = x_i.$$
+#
+# A network that cannot rely on any single unit has to spread what
 # it learns, which curbs overfitting: our 25,626 training names are few for a model of this size.
 #
 # We write it ourselves, with one twist. The mask needs a random draw per activation, and on a CPU
@@ -423,7 +470,17 @@ assert per_call["our Dropout"] < per_call["nn.Dropout"], per_call
 # came last?"). **Multi-head attention** asks several questions in parallel: split the `C` channels
 # into `n_head` groups, run attention in each group independently, concatenate the results and mix
 # them with one more linear layer (`proj`). The queries, keys and values of all heads come from a
-# single `Linear(C, 3C)`, which is just the three projections stacked.
+# single `Linear(C, 3C)`, which is just the three projections stacked. With $h$ heads of size
+# $d = C/h$, head $i$ uses its own block of $d$ columns of $Q$, $K$ and $V$:
+#
+# $$[\,Q\ K\ V\,] = X W_{QKV} + b_{QKV} \quad (W_{QKV} \in \mathbb{R}^{C \times 3C}), \qquad
+# \text{head}_i = \operatorname{Attention}\big(Q_{[:,\,i]},\ K_{[:,\,i]},\ V_{[:,\,i]}\big) \in \mathbb{R}^{T \times d},$$
+#
+# $$\operatorname{MultiHead}(X) = [\,\text{head}_1\ \text{head}_2\ \cdots\ \text{head}_h\,]\, W_O + b_O
+# \qquad (W_O \in \mathbb{R}^{C \times C}).$$
+#
+# The concatenation puts the heads' outputs side by side again ($h \cdot d = C$ channels), and
+# $W_O$ (`proj`) lets every output channel mix what all heads found.
 #
 # The class below can compute attention our way (`fused=False`, and it keeps the weights for the
 # attention maps later) or PyTorch's way (`fused=True`). The dropout on its output is the `Dropout`
@@ -462,6 +519,20 @@ y_ours = mha(x)
 assert torch.allclose(y_ours, y_fused, atol=1e-6)
 print(tuple(y_ours.shape), "heads' weights", tuple(mha.weights.shape), "| written out and fused agree to within 1e-6")
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The class reshapes instead of looping, so check the formula literally: one head at a time on its
+# own block of columns, the heads concatenated, then $W_O$ and $b_O$ (`proj`).
+
+# %%
+with torch.no_grad():
+    Q, K, Vv = mha.qkv(x).split(C, dim=-1)  # [Q K V] = X W_QKV + b_QKV: 3 × (4, 8, 32)
+    d_head = C // mha.n_head  # 8 channels per head
+    heads = [attention(Q[..., i * d_head:(i + 1) * d_head], K[..., i * d_head:(i + 1) * d_head],
+                       Vv[..., i * d_head:(i + 1) * d_head])[0] for i in range(mha.n_head)]  # 4 × (4, 8, 8)
+    by_formula = mha.proj(torch.cat(heads, dim=-1))  # [head_1 … head_4] W_O + b_O: (4, 8, 32)
+    assert torch.allclose(by_formula, y_ours, atol=1e-6)
+print(f"{mha.n_head} heads of {d_head} channels, concatenated and projected: the same output as the class (to 1e-6)")
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. From attention to a Transformer
 #
@@ -484,17 +555,33 @@ assert torch.allclose(out_then_shuffle, shuffle_then_out, atol=1e-6)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # So the model adds a learned **position embedding** to each character's embedding: a second table,
 # with one row per position `0 … block_size − 1`, exactly like the character table of notebook 03.
-# The sum tells every later layer both *what* and *where*.
+# The input of the first block at position $t$, holding character $c_t$, is
+#
+# $$x^{(0)}_t = E_{\text{tok}}[c_t] + E_{\text{pos}}[t], \qquad E_{\text{tok}} \in \mathbb{R}^{V \times C},\quad
+# E_{\text{pos}} \in \mathbb{R}^{T_{\max} \times C},$$
+#
+# one row of each table (`self.tok(idx) + self.pos(...)` in the model below). The sum tells every
+# later layer both *what* and *where*.
 #
 # ### Residual connections and layer norm
-# Each sub-layer computes a *change* that is added to its input, `x = x + f(x)`, instead of replacing
-# it. The sum is a highway for the gradient (the derivative of `x + f(x)` is `1 + f'(x)`, so it never
-# fades through depth, the problem notebook 05 met in recurrent networks), and at initialisation,
-# with small weights, every block is close to the identity, so a deep stack starts out as a shallow
-# one. **Layer norm** (Ba et al., 2016) rescales each position's vector to mean 0 and variance 1
-# (then applies a learned gain and bias) before each sub-layer, which keeps the scale of the
-# activations steady whatever the depth. GPT-2 puts it *before* the sub-layer ("pre-norm") and once
-# more at the very end.
+# Each sub-layer computes a *change* that is added to its input, $x \leftarrow x + f(x)$, instead of
+# replacing it. The sum is a highway for the gradient: its Jacobian is
+#
+# $$\frac{\partial\,(x + f(x))}{\partial x} = I + \frac{\partial f}{\partial x},$$
+#
+# so the gradient that reaches a block's input is the gradient of its output plus what flows through
+# $f$: it does not fade through depth (measured below), the problem notebook 05 met in recurrent networks. At
+# initialisation, with small weights, every block is close to the identity, so a deep stack starts
+# out as a shallow one. **Layer norm** (Ba et al., 2016; written out in "LayerNorm, written out" of
+# [04 — Training deeper networks](04_training_dynamics.ipynb)) rescales each position's vector of
+# $C$ channels to mean 0 and variance 1, then applies a learned gain $\gamma$ and bias $\beta$:
+#
+# $$\operatorname{LN}(x) = \gamma \odot \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta, \qquad
+# \mu = \frac{1}{C} \sum_{i=1}^{C} x_i, \quad \sigma^2 = \frac{1}{C} \sum_{i=1}^{C} (x_i - \mu)^2, \quad \epsilon = 10^{-5}.$$
+#
+# It comes before each sub-layer, which keeps the scale of the activations steady whatever the depth.
+# GPT-2 puts it *before* the sub-layer ("pre-norm", so the residual stream itself is never
+# normalised) and once more at the very end.
 
 # %%
 ln = nn.LayerNorm(C)
@@ -502,23 +589,114 @@ h = ln(3.0 * x + 5.0)  # (4, 8, 32): badly scaled input
 assert torch.allclose(h.mean(-1), torch.zeros(B, T), atol=1e-5)
 assert torch.allclose(h.std(-1, unbiased=False), torch.ones(B, T), atol=1e-3)
 print("every position: mean 0 (to within 1e-5) and standard deviation 1 (to within 1e-3)")
+z = 3.0 * x + 5.0
+mu, var = z.mean(-1, keepdim=True), z.var(-1, unbiased=False, keepdim=True)  # (4, 8, 1): per position, over C
+by_hand = ln.weight * (z - mu) / torch.sqrt(var + ln.eps) + ln.bias  # γ ⊙ (x − μ)/√(σ² + ε) + β
+assert torch.allclose(by_hand, h, atol=1e-5)
+print("the formula (biased variance over the channels, ε = 1e-5) agrees with nn.LayerNorm to within 1e-5")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The highway, measured: a stack of 24 sub-layers $f(x) = \tanh(x W)$ with small weights, as at
+# initialisation, once chained plainly ($x \leftarrow f(x)$) and once with residual connections
+# ($x \leftarrow x + f(x)$). Compare the size of the gradient that reaches the input with the one
+# given to the output.
+
+# %%
+g_stack = make_generator()
+Ws = [torch.randn(C, C, generator=g_stack) * 0.02 for _ in range(24)]  # 24 × (32, 32), std 0.02
+through = {}
+for kind in ("plain", "residual"):
+    x_in = torch.randn(B, T, C, generator=g_stack).requires_grad_()  # (4, 8, 32)
+    y = x_in
+    for W_l in Ws:
+        y = y + torch.tanh(y @ W_l) if kind == "residual" else torch.tanh(y @ W_l)
+    grad_out = torch.randn(B, T, C, generator=g_stack)
+    y.backward(grad_out)
+    through[kind] = (x_in.grad.norm() / grad_out.norm()).item()  # |∂L/∂x_in| / |∂L/∂y|
+assert through["plain"] < 1e-6 and 0.5 < through["residual"] < 2, through
+print("gradient at the input / gradient at the output, 24 sub-layers: plain stack below 1e-6, "
+      "residual stack between 0.5 and 2")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The MLP block
 # Attention *gathers* information from other positions; it is a weighted average, nothing more. The
 # **MLP** then *processes* what was gathered, at each position separately: a linear layer to 4×
-# the width, a GELU non-linearity (a smooth ReLU), and a linear layer back, then dropout (section 2).
+# the width, a GELU non-linearity, and a linear layer back, then dropout (section 2):
+#
+# $$\operatorname{MLP}(x) = \operatorname{dropout}\big(\operatorname{GELU}(x W_1 + b_1)\, W_2 + b_2\big),
+# \qquad W_1 \in \mathbb{R}^{C \times 4C},\quad W_2 \in \mathbb{R}^{4C \times C}.$$
+#
 # One block is "communicate, then compute".
+#
+# **GELU** (Hendrycks & Gimpel, 2016), the Gaussian error linear unit, multiplies its input by the
+# probability that a standard normal variable falls below it. With $\Phi$ the standard normal
+# cumulative distribution function,
+#
+# $$\operatorname{GELU}(x) = x\,\Phi(x) = \frac{x}{2}\left(1 + \operatorname{erf}\!\left(\frac{x}{\sqrt 2}\right)\right),$$
+#
+# and GPT-2 used the cheaper approximation
+#
+# $$\operatorname{GELU}_{\tanh}(x) = \frac{x}{2}\left(1 + \tanh\!\left(\sqrt{2/\pi}\,\big(x + 0.044715\,x^3\big)\right)\right).$$
+#
+# `nn.GELU()` computes the exact form by default (`approximate="none"`); `nn.GELU(approximate="tanh")`
+# is the approximation. Compare: where ReLU, $\max(0, x)$, cuts every negative input to 0 and has a
+# kink at 0, GELU is smooth and lets small negative inputs through, slightly negative.
+
+# %%
+xs = torch.linspace(-4, 4, 801)  # (801,) inputs, a step of 0.01
+Phi = 0.5 * (1 + torch.erf(xs / math.sqrt(2)))  # Φ(x), the standard normal CDF
+gelu_exact = xs * Phi  # x Φ(x)
+gelu_tanh = 0.5 * xs * (1 + torch.tanh(math.sqrt(2 / math.pi) * (xs + 0.044715 * xs**3)))
+assert torch.allclose(nn.GELU()(xs), gelu_exact, atol=1e-6)  # the default is the exact form
+assert torch.allclose(nn.GELU(approximate="tanh")(xs), gelu_tanh, atol=1e-6)
+gap = (gelu_tanh - gelu_exact).abs().max().item()
+assert 1e-4 < gap < 1e-3, gap
+print("nn.GELU() is x·Φ(x) to within 1e-6; the tanh form differs from it by at most 1e-3 (but more than 1e-4)")
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(xs, torch.relu(xs), label="ReLU: max(0, x)", color="C1")
+ax.plot(xs, gelu_exact, label="GELU: x Φ(x)", color="C0")
+ax.axhline(0, color="0.6", lw=0.5)
+ax.axvline(0, color="0.6", lw=0.5)
+ax.set_xlabel("input x")
+ax.set_ylabel("activation")
+ax.set_title("GELU and ReLU")
+ax.legend()
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# What to see: for large inputs both curves are the identity (GELU is within 0.005 of $x$ for
+# $x \ge 3$, since $\Phi(x)$ is then almost 1); for very negative inputs both are 0. In between GELU
+# is smooth and **negative for every negative input**: it dips to about −0.17 near $x = -0.75$,
+# where ReLU is flat at 0 and passes no gradient.
+
+# %%
+neg = xs < 0
+assert (gelu_exact[neg] < 0).all() and (torch.relu(xs)[neg] == 0).all()
+assert (gelu_exact - xs)[xs >= 3].abs().max() < 0.005 and gelu_exact[xs <= -3].abs().max() < 0.005
+i_min = int(gelu_exact.argmin())
+assert abs(gelu_exact[i_min] + 0.17) < 0.005 and abs(xs[i_min] + 0.75) < 0.02, (xs[i_min], gelu_exact[i_min])
+print("GELU(x) < 0 for every x < 0 (ReLU: 0); within 0.005 of x for x ≥ 3 and of 0 for x ≤ −3; "
+      "its minimum, about −0.17, is near x = −0.75")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The whole model
 # Here is a GPT-2-style decoder. `Block` is attention then MLP, each behind a layer norm and
-# inside a residual connection. `GPT` embeds characters and positions, runs `n_layer` blocks, a final
+# inside a residual connection (pre-norm):
+#
+# $$x' = x + \operatorname{MultiHead}\big(\operatorname{LN}_1(x)\big), \qquad
+# x'' = x' + \operatorname{MLP}\big(\operatorname{LN}_2(x')\big).$$
+#
+# `GPT` embeds characters and positions ($x^{(0)}$ above), runs `n_layer` blocks, a final
 # layer norm, and maps each position back to `V` logits. The output layer shares its weight matrix
-# with the character embedding (**weight tying**, Press & Wolf, 2017): a character's vector is used
-# both to read it and to score it as the next character, which saves parameters and helps a little
-# on small data. `Block` passes a mask on to its attention; `GPT` gives none, so every block uses the
-# causal mask.
+# with the character embedding (**weight tying**, Press & Wolf, 2017):
+#
+# $$z_t = \operatorname{LN}_f\big(x^{(L)}_t\big)\, E_{\text{tok}}^\top \in \mathbb{R}^{V},$$
+#
+# so a character's vector is used both to read it and to score it as the next character, which
+# saves parameters and helps a little on small data. `Block` passes a mask on to its attention;
+# `GPT` gives none, so every block uses the causal mask.
 
 # %%
 class Block(nn.Module):
@@ -532,8 +710,8 @@ class Block(nn.Module):
         )
 
     def forward(self, x, mask=None):  # (B, T, C) -> (B, T, C)
-        x = x + self.attn(self.ln1(x), mask)  # communicate: gather from the past
-        x = x + self.mlp(self.ln2(x))  # compute: at each position on its own
+        x = x + self.attn(self.ln1(x), mask)  # x' = x + MultiHead(LN1(x)): communicate, gather from the past
+        x = x + self.mlp(self.ln2(x))  # x'' = x' + MLP(LN2(x')): compute, at each position on its own
         return x
 
 
@@ -550,10 +728,10 @@ class GPT(nn.Module):
 
     def forward(self, idx):  # (B, T) -> (B, T, V)
         T = idx.shape[1]
-        x = self.drop(self.tok(idx) + self.pos(torch.arange(T, device=idx.device)))  # (B, T, C)
+        x = self.drop(self.tok(idx) + self.pos(torch.arange(T, device=idx.device)))  # E_tok[c_t] + E_pos[t]: (B, T, C)
         for block in self.blocks:
             x = block(x)  # no mask given: causal
-        return self.head(self.ln_f(x))
+        return self.head(self.ln_f(x))  # LN_f(x) E_tokᵀ: (B, T, V)
 
     def use_fused_attention(self, fused=True):
         for block in self.blocks:
@@ -564,9 +742,15 @@ class GPT(nn.Module):
 # `transformer_sweep.json` beside this notebook holds its results): 64 channels split into 2 heads
 # of 32, three blocks, a little dropout.
 #
-# The initialisation follows GPT-2: every matrix from N(0, 0.02²), and the two matrices that write
-# into the residual stream in each block (`attn.proj` and the MLP's last layer) scaled down by
-# `√(2 · n_layer)`, since `2 · n_layer` of them add up along the stream.
+# The initialisation follows GPT-2: every matrix from $\mathcal{N}(0, 0.02^2)$, and the two matrices
+# that write into the residual stream in each block ($W_O$, `attn.proj`, and the MLP's $W_2$) scaled
+# down by $\sqrt{2L}$ for $L$ = `n_layer` blocks:
+#
+# $$W_O,\ W_2 \sim \mathcal{N}\!\left(0,\ \left(\frac{0.02}{\sqrt{2L}}\right)^{2}\right).$$
+#
+# The stream is a sum of $2L$ such contributions; if they are roughly independent, their variances
+# add, so dividing each standard deviation by $\sqrt{2L}$ keeps the variance of the sum that of a
+# single one, whatever the depth.
 
 # %%
 def init_gpt(model, generator, n_layer):
@@ -614,8 +798,7 @@ print(f"dev loss at initialisation {init_dev:.2f}; ln V = {math.log(V):.4f}")
 # a name is about 6 characters long: most of the work goes into positions whose targets are `-1`.
 # How much, on the batches training will really draw? Draw 200 batches of 128 names as the training
 # loop does and count. A first saving is free: no position depends on a later one, so the columns
-# after the longest name *of the batch* can be cut off without changing anything (this notebook
-# trained that way before this section was written). Count that too.
+# after the longest name *of the batch* can be cut off without changing anything. Count that too.
 
 # %%
 BATCH = recipe.batch
@@ -668,16 +851,27 @@ print(f"{X_few.numel()} positions padded, {X_hand.numel()} packed")
 #    both belong to the same name. Each name gets its own little triangle.
 #
 # Both come out of one running maximum: mark each position that holds `.` with its own index, the
-# others with 0, and `cummax` along the row carries the start of the current name forward.
+# others with 0, and `cummax` along the row carries the start of the current name forward. With
+# $c_t$ the input at position $t$ of the row, the start of its name, its position within the name
+# and the mask are
+#
+# $$\operatorname{start}(t) = \max\{\, s \le t : c_s = \texttt{.} \,\}, \qquad
+# p_t = t - \operatorname{start}(t),$$
+#
+# $$\text{$t$ may attend to $s$} \iff \operatorname{start}(s) = \operatorname{start}(t) \ \text{ and } \ s \le t,$$
+#
+# and the mask enters the attention exactly as the causal mask did: $M_{ts} = 0$ where attending is
+# allowed, $-\infty$ elsewhere. Position $t$ then gets $E_{\text{pos}}[p_t]$ instead of
+# $E_{\text{pos}}[t]$.
 
 # %%
 def name_positions(idx):
     """idx (B, T) of packed names -> positions within each name (B, T) and the mask (B, T, T)."""
     T = idx.shape[1]
     ar = torch.arange(T, device=idx.device)
-    start = torch.where(idx == 0, ar, 0).cummax(dim=1).values  # (B, T): where the current name starts
-    pos = ar - start  # (B, T): 0 at each '.', then 1, 2, ...
-    same_name = start[:, :, None] == start[:, None, :]  # (B, T, T)
+    start = torch.where(idx == 0, ar, 0).cummax(dim=1).values  # (B, T): start(t), where the current name starts
+    pos = ar - start  # (B, T): p_t = t - start(t), 0 at each '.', then 1, 2, ...
+    same_name = start[:, :, None] == start[:, None, :]  # (B, T, T): start(s) = start(t)
     causal = ar[:, None] >= ar[None, :]  # (T, T): s <= t
     return pos, same_name & causal
 
@@ -696,6 +890,21 @@ ax.set_xlabel("key (attended to)")
 ax.set_ylabel("query")
 ax.set_title("row 0's mask: one causal triangle per name")
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# What to see: blue cells are the pairs allowed to attend, white ones are masked. Row 0 holds two
+# names, `.emma` (5 positions) and `.kristopher` (11), so the mask is two blue triangles on the
+# diagonal and nothing else: the queries of `kristopher` (bottom rows) see none of `emma`'s keys
+# (bottom-left block, white), although a plain causal mask would let them.
+
+# %%
+starts = (X_hand[0] == 0).nonzero().flatten().tolist()  # where each name of row 0 starts
+lengths = [b - a for a, b in zip(starts, starts[1:] + [16], strict=True)]  # positions per name
+triangles = torch.block_diag(*(torch.tril(torch.ones(n, n)) for n in lengths)).bool()  # one triangle per name
+assert lengths == [5, 11] and torch.equal(mask_hand[0], triangles)
+n_causal = int(torch.tril(torch.ones(16, 16)).sum())
+print(f"row 0: names of {lengths} positions, {int(mask_hand[0].sum())} allowed pairs, "
+      f"where a plain causal mask over 16 positions allows {n_causal}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The packing above, done for a whole batch and with a smarter placement (longest names first, each
@@ -806,17 +1015,20 @@ print("packed rows train more than 1.2× as many characters per second as padded
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The gain is smaller than the share of padding suggests: part of a step does not depend on the
 # number of positions (the optimizer's update, Python's own work), and the masked attention of a
-# row of 32 compares more pairs than that of a row of 16. `make bench` measures the same thing
-# with more repeats, with the optimiser's fused update that the training below uses, and against
-# the training step as it was before packing and the byte-mask dropout (`nn.Dropout`).
+# row of 32 compares more pairs than that of a row of 16. `make bench-transformer` measures the
+# same thing with more repeats (the README's "Transformer throughput").
 #
 # ## 5. Training
 #
 # The budget of this notebook is a few minutes on one CPU core, so the recipe matters as much as
 # the number of steps:
-# - **AdamW** with weight decay 0.3 on the matrices (not on biases and layer-norm gains: pulling
-#   those towards zero has no regularising meaning), with `fused=True`, PyTorch's single-kernel
-#   version of the same update;
+# - **Muon on the blocks' weight matrices, AdamW on everything else** (the character and position
+#   embeddings, which the output layer shares, the biases and the layer-norm gains), both written out
+#   in the section "Optimisers" of [04 — Training deeper networks](04_training_dynamics.ipynb): Muon
+#   steps along the orthogonalised momentum $\mathrm{NS}_5(B)$ of each matrix, scaled by
+#   $0.2\sqrt{\max(m, n)}$ so that one learning rate $\eta$ serves both halves,
+#   $$W \leftarrow (1 - \eta\lambda)\,W - 0.2\,\eta\sqrt{\max(m, n)}\;\mathrm{NS}_5(B);$$
+#   weight decay $\lambda$ = 0.3 on the matrices only, the course's policy explained in 04;
 # - a **learning-rate schedule**: a short linear *warmup* (Adam's running averages start empty, and
 #   large early steps can wreck a freshly initialised Transformer), then a **cosine decay** to 2% of
 #   the peak, so the last steps settle into a minimum instead of bouncing around it;
@@ -828,23 +1040,46 @@ print("packed rows train more than 1.2× as many characters per second as padded
 # machine that stored it: 5,000 steps of the four-head model, once packing (section 4) and the
 # cheaper dropout (section 2) have made each step faster. Two heads of 32 channels instead of four
 # of 16 make a step cheaper still (the fused attention works head by head), so that setting gets
-# 6,000 steps in about the same time. The rest was chosen on the dev split:
-# `make sweep-transformer` (`scripts/sweep_transformer.py`) trained the model from the same
-# initialisation with a few settings, one or two changed at a time, and measured each on the dev
-# split and on 3,203 training names; the test split was not read. The first row is the recipe this
-# notebook had before (4,000 steps, batches drawn at random, weight decay 0.1). The sweep's
-# results, as the file stores them:
+# 6,000 steps in about the same time. The rest was chosen on the dev split, in three stages of
+# `make sweep-transformer` (`scripts/sweep_transformer.py`), each run measured on the dev split and on
+# 3,203 training names; the test split was not read:
+# 1. **AdamW**: the model from the same initialisation with a few settings, one or two changed at a
+#    time. The first row is the recipe this notebook had before (4,000 steps, batches drawn at random,
+#    weight decay 0.1).
+# 2. **Muon**, starting from the best AdamW recipe with only the optimiser of the blocks' matrices
+#    changed, at three learning rates. A Muon step costs about 1.1 times an AdamW step
+#    (`make bench-transformer`), so 5,000 Muon steps take less time than 6,000 AdamW steps.
+# 3. **The final comparison**: the best AdamW and the best Muon recipe, each trained from three seeds
+#    (the seed draws the initial weights, the order of the passes and the dropout masks) on one machine.
+#
+# The file records the CPU of each run; the first stage ran on another machine than the other two.
+# The first two stages, as the file stores them:
 
 # %%
-shown = ("name", "n_head", "dropout", "lr", "weight_decay", "sampling", "steps", "dev", "train_sample",
-         "train_seconds")
-print(f"CPU: {sweep['cpu']} ({sweep['cpu_capability']}), {sweep['threads']} thread per run, "
-      f"{sweep['jobs']} runs at a time")
-display(Markdown(markdown_table([r["recipe"] | r for r in sweep["runs"]], columns=shown)))  # each run's settings and figures
-best_on_dev = min(sweep["runs"], key=lambda r: r["dev"])
-assert sweep["chosen"] == best_on_dev["name"] and chosen is best_on_dev
+shown = ("name", "optimizer", "n_head", "dropout", "lr", "weight_decay", "sampling", "steps", "dev", "train_sample",
+         "train_seconds", "cpu")
+searched = [r for r in sweep["runs"] if not r["name"].startswith("final: ")]  # stages 1 and 2
+finals = [r for r in sweep["runs"] if r["name"].startswith("final: ")]  # stage 3
+display(Markdown(markdown_table([r["recipe"] | r for r in searched], columns=shown)))  # each run's settings and figures
+adamw_best = min((r for r in searched if r["recipe"]["optimizer"] != "muon"), key=lambda r: r["dev"])
+muon_best = min((r for r in searched if r["recipe"]["optimizer"] == "muon"), key=lambda r: r["dev"])
 assert all("test" not in r for r in sweep["runs"])
-print("dev chose:", sweep["chosen"])
+print(f"best of stage 1: {adamw_best['name']}; best of stage 2: {muon_best['name']}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Stage 3 decides. Each recipe's mean dev loss over the three seeds, their spread (max − min), and
+# the margin between the two means; Muon is taken only if it wins by more than the larger spread
+# (DESIGN's rule: a smaller margin is a tie, and the simpler AdamW would stay):
+
+# %%
+final = sweep["final"]
+for name, st in final["recipes"].items():
+    print(f"{name.removeprefix('final: '):<40} dev {', '.join(f'{d:.4f}' for d in st['devs'])}: "
+          f"mean {st['mean']:.4f}, spread {st['spread']:.4f}")
+print(f"margin {final['margin']:.4f} against a spread of {final['spread']:.4f}: dev chose {final['winner'].removeprefix('final: ')}")
+assert {r["cpu"] for r in finals} == {sweep["cpu"]} and len(finals) == 2 * len(sweep["seeds"]) == 6  # one machine, 3 seeds each
+assert final["winner"] == f"final: {muon_best['name']}" and final["margin"] > 2 * final["spread"]  # Muon, by over twice the spread
+assert sweep["chosen"] == final["chosen"] == chosen["name"] and recipe.optimizer == "muon"
 
 # %%
 runs = {r["name"]: r for r in sweep["runs"]}
@@ -859,15 +1094,17 @@ for r in pair:
 gaps = [r["dev"] - r["train_sample"] for r in pair]
 assert gaps[0] > gaps[1], gaps  # less dropout, wider gap
 assert chosen["dev"] < before["dev"] - 0.01
-four_heads = next(r for r in sweep["runs"] if differ(r, chosen) == {"n_head", "steps"})
+four_heads = next(r for r in searched if differ(r, adamw_best) == {"n_head", "steps"})
 per_step = lambda r: r["train_seconds"] / r["recipe"]["steps"]
-assert recipe.model.n_head < four_heads["recipe"]["n_head"] and per_step(chosen) < per_step(four_heads)  # fewer heads, cheaper steps
+assert adamw_best["recipe"]["n_head"] < four_heads["recipe"]["n_head"] and per_step(adamw_best) < per_step(four_heads)  # fewer heads, cheaper steps
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The less dropout, the more closely the model fits its training names compared with names it has
-# not seen: the gap between the two losses widens. The seconds in the table are those of the
-# machine named above, with two runs sharing its two cores; they say which settings cost about the
-# same, not how fast any machine is.
+# not seen: the gap between the two losses widens. Muon's three seeds land within 0.002 of each
+# other, AdamW's within about 0.006, and Muon's mean is lower by about 0.015: more than twice the
+# spread. The seconds in the table are wall-clock seconds of the machine named in each row, with
+# several runs sharing its two cores; they say which settings cost about the same on one machine,
+# not how fast any machine is (`make bench-transformer` measures the step costs).
 
 # %%
 STEPS, LR, WARMUP, FLOOR = recipe.steps, recipe.lr, recipe.warmup, recipe.floor
@@ -887,14 +1124,28 @@ ax.set_ylabel("learning rate")
 ax.set_title("linear warmup, then cosine decay")
 plt.show()
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# What to see: the rate climbs in a straight line over the first 200 steps to its peak of 0.008,
+# then falls along half a cosine, fastest in the middle of the run, to 2% of the peak at the last step.
+
 # %%
-decay = [p for p in model.parameters() if p.dim() >= 2]
-no_decay = [p for p in model.parameters() if p.dim() < 2]
-optimizer = torch.optim.AdamW(
-    [{"params": decay, "weight_decay": recipe.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-    lr=LR, betas=(0.9, 0.99), fused=True,
-)
-print(f"{sum(p.numel() for p in decay):,} parameters decayed, {sum(p.numel() for p in no_decay):,} not")
+assert warmup_cosine(WARMUP - 1) == LR and abs(warmup_cosine(STEPS) - FLOOR * LR) < 1e-12
+assert all(warmup_cosine(s) >= warmup_cosine(s + 1) for s in range(WARMUP - 1, STEPS))  # never rises after the warmup
+print("peak at the end of the warmup, then down to the floor without ever rising")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The optimiser is notebook 04's Muon + AdamW, packaged as `utils.muon.muon_adamw`: Muon takes the
+# blocks' twelve `nn.Linear` weights ($W_{QKV}$, $W_O$ and the MLP's two per block), orthogonalising
+# same-shaped ones together in one batched product; AdamW takes the rest.
+
+# %%
+hidden = hidden_matrices(model)  # the blocks' Linear weights: not the embeddings, not the tied output layer
+optimizer = muon_adamw(model, LR, recipe.weight_decay, momentum=recipe.momentum, ns_steps=recipe.ns_steps)
+muon_group, *adamw_groups = optimizer.param_groups
+assert muon_group["muon"] and muon_group["params"] == hidden and len(hidden) == 4 * config["n_layer"]
+assert all(g["weight_decay"] == 0 for g in adamw_groups if g["params"][0].dim() < 2)  # no decay on vectors
+print(f"Muon: {len(hidden)} matrices, {sum(p.numel() for p in hidden):,} numbers; AdamW: "
+      f"{sum(len(g['params']) for g in adamw_groups)} tensors, {sum(p.numel() for g in adamw_groups for p in g['params']):,} numbers")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Shuffled passes.** Until now every batch was drawn at random *with replacement*, as in every
@@ -986,6 +1237,15 @@ print("utils.models.GPT with our trained weights: the same logits (to 1e-6); REC
 plot_loss({"Transformer": history, "bag of words": bow_hist}, window=100, title="Training and dev loss")
 plt.show()
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# What to see: the Transformer's dev points fall at every evaluation, its last one the lowest, and
+# even its first (after 1,000 steps) lies below every dev point of the bag of words.
+
+# %%
+assert all(a > b for a, b in zip(history.dev_loss, history.dev_loss[1:], strict=False))
+assert max(history.dev_loss) < min(bow_hist.dev_loss), (history.dev_loss, bow_hist.dev_loss)
+print("the Transformer's dev loss falls at every evaluation, and starts below the bag of words' best")
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. What the heads look at
 #
@@ -1018,11 +1278,29 @@ for layer in range(n_layer):
     for head in range(n_head):
         ax = plot_attention(maps[layer][head], tokens, ax=axes[layer, head])
         ax.set_title(f"layer {layer}, head {head}", fontsize=9)
-        ax.set_xlabel("")
-        ax.set_ylabel("")
+        ax.set_xlabel("key (attended to)" if layer == n_layer - 1 else "")  # axis names on the outer maps only
+        ax.set_ylabel("query" if head == 0 else "")
 fig.suptitle("'sebastian': each head of each layer (rows: queries, columns: keys)")
 fig.tight_layout()
+fig.colorbar(axes[0, 0].images[0], ax=axes, shrink=0.6, label="attention weight")
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# What to see: every map is blank above its diagonal (no weight on the future) and each row's
+# shades add up to 1 (both asserted above). One head of the first layer stands out: its darker
+# cells form a band just below the diagonal, each query looking most at the character right before
+# it, more than twice as much as an equal share of its past would give. The other maps spread
+# their shades over several earlier positions.
+
+# %%
+# (n_head,): the mean weight one step back, over the queries t >= 2 (at t = 1 the previous character is the start)
+prev_on = lambda m: m.diagonal(offset=-1, dim1=-2, dim2=-1)[..., 1:].mean(-1)
+first_layer_prev = prev_on(maps[0])  # over the queries t = 2 ... 9 of '.sebastian'
+equal_share = (1 / torch.arange(3.0, 11.0)).mean()  # 1/(t + 1) for t = 2 ... 9: an equal share of the past
+prev_head_0 = int(first_layer_prev.argmax())  # the first layer's head that looks most one step back
+assert first_layer_prev[prev_head_0] > 2 * equal_share, (first_layer_prev, equal_share)
+print("'sebastian', layer 0: one head gives the previous character more than twice an equal share of the past, "
+      "on average over the queries t ≥ 2")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # One name can mislead. Here are three more, each seen through the heads of the last layer, the
@@ -1037,11 +1315,26 @@ for row, name in enumerate(names):
     for head in range(n_head):
         ax = plot_attention(weights_last[head], ["."] + list(name), ax=axes[row, head])
         ax.set_title(f"'{name}', head {head}", fontsize=9)
-        ax.set_xlabel("")
-        ax.set_ylabel("")
+        ax.set_xlabel("key (attended to)" if row == len(names) - 1 else "")
+        ax.set_ylabel("query" if head == 0 else "")
 fig.suptitle(f"layer {last}: the same heads on different names")
 fig.tight_layout()
+fig.colorbar(axes[0, 0].images[0], ax=axes, shrink=0.6, label="attention weight")
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# What to see: the last layer has no band as sharp as the first layer's previous-character head
+# (from the third position on, where the previous character is not the start token): on these three
+# names, every head of the last layer gives the previous character less weight than that head does.
+# Its heads spread their weight over the prefix, in patterns that change from name to name.
+
+# %%
+three = [attention_maps(name) for name in names]  # per name, n_layer × (n_head, T, T)
+last_prev = torch.stack([prev_on(m[last]) for m in three]).mean(0)  # (n_head,): averaged over the names
+first_prev = torch.stack([prev_on(m[0])[prev_head_0] for m in three]).mean()  # the layer-0 head found above
+assert (last_prev < first_prev).all(), (last_prev, first_prev)
+print(f"on these three names, every head of layer {last} gives the previous character less weight than the "
+      "first layer's previous-character head, on average over the queries t ≥ 2")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Maps of single names are hard to compare, so measure what each head does on many names: feed the
@@ -1076,25 +1369,22 @@ for (layer, head), (a, b, c) in head_stats.items():
 
 # %%
 uniform = (1 / (t_idx[None, :].expand_as(queries) + 1.0))[queries].mean().item()  # an equal share of the past
-prev_weight = max(b for (_, b, _) in head_stats.values())
-assert prev_weight > 1.5 * uniform, (prev_weight, uniform)
-print(f"an equal share of the past: {uniform:.2f} per position; the head that looks most at the previous "
-      "character gives it more than 1.5 times that")
-prev_heads = [lh for lh, (_, b, _) in head_stats.items() if b > 0.6]  # heads that mostly look one step back
+print(f"an equal share of the past: {uniform:.2f} per position")
+prev_heads = [lh for lh, (_, b, _) in head_stats.items() if b > 2 * uniform]  # heads that look one step back
 others = [st for lh, st in head_stats.items() if lh not in prev_heads]
 assert len(prev_heads) == 1 and prev_heads[0][0] == 0, prev_heads  # exactly one, in the first layer
 prev_head = prev_heads[0]
-assert abs(head_stats[prev_head][1] - 0.73) < 0.03 and 3 < head_stats[prev_head][1] / uniform < 4, head_stats
+assert 2 < head_stats[prev_head][1] / uniform < 4.5, head_stats
 assert max(max(st) for st in others) < 0.4, head_stats  # no other head gives any of the three more than 0.4
-print("one previous-character head, in the first layer: about 0.73 of its weight one step back, 3 to 4 times "
-      "an equal share; every other head gives the start, the previous character and itself less than 0.4 each")
+print("one previous-character head, in the first layer: 2 to 4.5 times an equal share of its weight one step "
+      "back; every other head gives the start, the previous character and itself less than 0.4 each")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Read against an equal share (0.21 per position, printed above), the table says:
 #
-# - **One head of the first layer is a previous-character head** (head 0 in the stored run): about
-#   0.73 of its weight goes to the character one step back, about three and a half times an equal
-#   share. In the `'sebastian'` maps it is the band just below the diagonal of that head. It hands
+# - **One head of the first layer is a previous-character head**: it gives the character one step
+#   back more than twice an equal share of its weight (its row of the table gives the figure). In the
+#   `'sebastian'` maps it is the band just below the diagonal of that head. It hands
 #   every position the identity of the character before it — the first thing a bigram-like rule
 #   needs, and something the heads of later layers can build on.
 # - **No other head is that specialised.** Every other head gives each of the three positions less
@@ -1111,9 +1401,14 @@ print("one previous-character head, in the first layer: about 0.73 of its weight
 # token, ask the model for the next character's logits, draw one, append it, and stop at the next
 # boundary. The model sees the whole name so far (`window=None`), cropped to its block size.
 #
-# Two knobs reshape the distribution before each draw. **Temperature** divides the logits: below 1
-# it sharpens them towards the most likely characters, above 1 it flattens them. **Top-k** keeps only
-# the `k` most likely characters. A third question is how *new* the samples are: a model that only
+# Two knobs reshape the distribution before each draw. **Temperature** $\tau$ divides the logits
+# $z$: below 1 it sharpens them towards the most likely characters, above 1 it flattens them.
+# **Top-k** keeps only the $k$ most likely characters, $S_k$, and renormalises:
+#
+# $$p_\tau(c) = \frac{\exp(z_c / \tau)}{\sum_{c'} \exp(z_{c'} / \tau)}, \qquad
+# p_k(c) = \frac{p(c)\,[\,c \in S_k\,]}{\sum_{c' \in S_k} p(c')}.$$
+#
+# A third question is how *new* the samples are: a model that only
 # repeated training names would be a lookup table. Novelty is the fraction of samples that are not
 # empty (a model can end a name before its first letter) and do not
 # appear among the training names.
@@ -1162,12 +1457,10 @@ print("temperature 0.5 and top-k 3 copy more training names than temperature 1; 
 # now, and put every model of the course side by side: same names, same split, same loss (nats per
 # character, end token included).
 #
-# The Transformer's target is a test loss of at most 1.95. Another CPU rounds differently in the
-# last bits, and over 6,000 steps with dropout those differences grow into a slightly different
-# model. On a 2-core Intel Xeon this notebook reached 1.9455 with its AVX-512 kernels, 1.9482
-# limited to AVX2 (`ATEN_CPU_CAPABILITY=avx2`) and 1.9505 without any vector instructions (`make
-# portable`); the run stored here, on a 2-core AMD EPYC with AVX-512 kernels, reached the figure the
-# summary prints. So the check below allows a spread of 0.006 above the target.
+# The Transformer's target is a test loss of at most 1.935; another CPU rounds differently in the
+# last bits, thousands of steps with dropout grow that into a slightly different model, so the check
+# below allows 0.006 above the target (the README's "Which CPU produced which figure" gives the
+# figures measured on each).
 
 # %%
 bow_test = evaluate(bow, Xte, Yte, device=device)
@@ -1177,9 +1470,9 @@ our_rows = [
     dict(model=f"Transformer (GPT, {config['n_layer']} blocks)", params=n_params, train_seconds=history.seconds,
          dev=gpt_dev, test=gpt_test),
 ]
-TARGET, CPU_SPREAD = 1.95, 0.006  # the course's target for the test loss; see below
+TARGET, CPU_SPREAD = 1.935, 0.006  # the course's target for the test loss and the CPU allowance (above)
 assert gpt_test <= TARGET + CPU_SPREAD, gpt_test
-print(f"Transformer test loss within {CPU_SPREAD} of the target {TARGET} (the spread between CPUs, below)")
+print(f"Transformer test loss within {CPU_SPREAD} of the target {TARGET} (the allowance for the CPU, above)")
 
 # %%
 earlier = ["01_bigram_counting", "02_bigram_neural", "03_mlp", "04_training_dynamics", "05_rnn_gru"]
@@ -1193,9 +1486,8 @@ print("notebooks read:", [nb for nb in earlier if nb not in missing], "| missing
 display(Markdown(markdown_table(course_rows, columns=("notebook", "model", "params", "train_seconds", "dev", "test"))))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The best model of each notebook against the time it took to train: each step of the course buys a
-# lower loss with more computation. (Training seconds depend on the machine; these are the figures
-# stored in each notebook.)
+# Every model of the course against the time it took to train, one colour per notebook. (Training
+# seconds depend on the machine; these are the figures stored in each notebook.)
 
 # %% tags=["clock"]
 fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -1231,6 +1523,22 @@ ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 plt.show()
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# What to see: the two bigrams, trained in a few seconds at most, sit highest, and the Transformer
+# lowest (asserted below). Training time alone does not decide, though: the models that trained for
+# between half a minute and a few minutes are spread over more than 0.05 nats, so what decides is
+# the architecture, not the seconds spent.
+
+# %%
+if not missing:  # every earlier notebook's figures were read
+    by_test = sorted(plotted, key=lambda r: -r["test"])  # highest test loss first
+    assert {r["notebook"] for r in by_test[:2]} == {"01_bigram_counting", "02_bigram_neural"}, by_test[:2]
+    assert all(r["train_seconds"] < 10 for r in by_test[:2]), by_test[:2]
+    similar_time = [r["test"] for r in plotted if 30 <= r["train_seconds"] <= 300]
+    assert len(similar_time) >= 3 and max(similar_time) - min(similar_time) > 0.05, similar_time
+    print("the two bigrams: the highest test losses, in under 10 s of training; models trained for 30 s to 5 min: "
+          "test losses more than 0.05 apart")
+
 # %%
 best = min((r for r in course_rows if r.get("test") is not None), key=lambda r: r["test"])
 print("lowest test loss of the course:", best["model"])
@@ -1258,14 +1566,15 @@ if not missing:  # the bag of words sits between the bigram and the MLP
 #   positions, and trains more characters per second. A dropout mask drawn from random bytes makes
 #   each step cheaper still; the time saved went into more steps.
 # - The recipe (steps within the time budget; shuffled passes, weight decay, dropout, learning rate,
-#   heads) was chosen on the dev split by a sweep the repository reruns (`make sweep-transformer`);
-#   the test split was read once, above.
+#   heads, and Muon for the blocks' matrices, which beat the best AdamW recipe by more than twice the
+#   spread of three seeds) was chosen on the dev split by a sweep the repository reruns
+#   (`make sweep-transformer`); the test split was read once, above.
 # - The heads' maps show where each position looks; measured over the dev names, one head of the
-#   first layer puts about 0.73 of its weight on the previous character, and the five others spread
+#   first layer puts more than twice an equal share of its weight on the previous character, and the five others spread
 #   theirs over the prefix. Temperature and top-k trade new names for conventional ones.
 #
-# The Transformer reaches **about 1.945 nats per character on dev and on test** on the CPU that
-# stored this notebook (the target was 1.95; other CPUs land within a few thousandths), the lowest
+# The Transformer reaches **about 1.93 nats per character on dev and on test** on the CPU that
+# stored this notebook (the target was 1.935; other CPUs land within a few thousandths), the lowest
 # of the course (the bag of words: about 2.21 / 2.22). The figures this run reached, on this machine:
 
 # %% tags=["clock"]
@@ -1280,19 +1589,56 @@ display(Markdown(
 ))
 
 # %%
-assert all(1.935 < x <= TARGET + CPU_SPREAD for x in (gpt_dev, gpt_test)), (gpt_dev, gpt_test)
+assert all(1.92 < x <= TARGET + CPU_SPREAD for x in (gpt_dev, gpt_test)), (gpt_dev, gpt_test)
 assert abs(bow_dev - 2.21) < 0.01 and abs(bow_test - 2.22) < 0.01, (bow_dev, bow_test)
-print(f"Transformer: dev and test between 1.935 and {TARGET + CPU_SPREAD}; bag of words, to two decimals: "
+print(f"Transformer: dev and test between 1.92 and {TARGET + CPU_SPREAD}; bag of words, to two decimals: "
       "dev 2.21, test 2.22")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Try next
+#
+# - **Make more of your own list.** Every model of the course, from the counting bigram to this
+#   Transformer, is packaged in `utils/models/`, one module per family, beside its notebook's recipe,
+#   and the `sequentia` command trains them on any list, one item per line. The README's section
+#   "Make more of your own list" trains this notebook's Transformer on other lists that `make data`
+#   provisions — the 4,891 names of the world's country subdivisions, sympy's dotted module names,
+#   country names in Russian — with two commands (below).
+# - **Fixed positions.** Replace the learned table $E_{\text{pos}}$ by the sinusoids of Vaswani et al.
+#   (2017), $PE_{t,2i} = \sin(t / 10000^{2i/C})$ and $PE_{t,2i+1} = \cos(t / 10000^{2i/C})$, train
+#   over 3 seeds and compare dev with the learned table: does section 6's previous-character head
+#   still form?
+# - **A window on the past.** After Exercise 4, give every block `local_attention` with a window
+#   $w$ of 2, 4 or 8 instead of the full causal mask. Names are short: how small can $w$ get before
+#   dev gets worse by more than the seeds' spread?
+# - **When does the head form?** Train for 500, 1,000 and 2,000 steps and measure section 6's
+#   statistics after each: does the previous-character head appear early or late?
+# - **Nucleus sampling.** With `top_p` from Exercise 3, sample 100 names at $p = 0.9$ and compare
+#   their novelty with section 7's temperature and top-k samples.
+# - **Dropout on the attention weights.** GPT-2 also drops attention weights; add a `Dropout` to
+#   `attention`'s weights and compare dev over 3 seeds with the recipe as it is.
+#
+# ### Make more of your own list
+#
+# ```bash
+# sequentia train -i data/subdivisions.txt --type transformer -o runs/subdivisions
+# sequentia sample runs/subdivisions -n 12
+# ```
+#
+# With no tuning flags the command sizes this notebook's recipe to the list (a list six times smaller
+# than the names wants fewer steps and more dropout), keeps the best weights on dev and stops when dev
+# stops improving. Try it on a list of your own: the course's split, checks and clear error messages
+# come with it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **Exercise 1 — a past that fades.** Section 1 averaged the past with equal weights, and the
-# masked softmax made that a special case of "scores → weights". Build the `5 × 5` causal weight
-# matrix in which position `t` gives each earlier position `s ≤ t` a weight proportional to
-# `0.5 ** (t − s)` (the most recent character counts most; each row sums to 1), using a masked
-# softmax of suitable scores.
+# masked softmax made that a special case of "scores → weights". Build the $5 \times 5$ causal
+# weight matrix in which position $t$ gives each earlier position $s \le t$ a weight proportional to
+# $2^{-(t-s)}$ (the most recent character counts most; each row sums to 1), using a masked softmax
+# of suitable scores:
+#
+# $$W_{ts} = \frac{2^{-(t-s)}}{\sum_{s' \le t} 2^{-(t-s')}} \ \text{ for } s \le t, \qquad W_{ts} = 0 \ \text{ for } s > t.$$
 
 # %% tags=["exercise"]
 answer = ...  # a (5, 5) tensor
@@ -1334,8 +1680,13 @@ assert check("06.2", answer, block=model.blocks[0])
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3 — top-p sampling.** Top-k keeps a fixed number of characters. *Nucleus* (top-p)
 # sampling (Holtzman et al., 2020) keeps the smallest set of most likely characters whose
-# probabilities add up to at least `p`, and renormalises them. Write `top_p(probs, p)` for a 1-D
-# tensor of probabilities; the check tries it on the model's distribution of first letters.
+# probabilities add up to at least $p$, and renormalises them:
+#
+# $$S_p = \text{the smallest set of most likely characters with } \sum_{c \in S_p} P(c) \ge p, \qquad
+# P_p(c) = \frac{P(c)\,[\,c \in S_p\,]}{\sum_{c' \in S_p} P(c')}.$$
+#
+# Write `top_p(probs, p)` for a 1-D tensor of probabilities; the check tries it on the model's
+# distribution of first letters.
 
 # %% tags=["exercise"]
 first_letters = torch.softmax(next_logits(torch.tensor([[0]], device=device)).cpu()[0], dim=-1)  # (V,)
@@ -1356,6 +1707,37 @@ def top_p(probs, p):
 answer = top_p
 assert check("06.3", answer, probs=first_letters)
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 4 — attention through a window.** Some Transformers for long texts let each position
+# attend only to the last $w$ positions, itself included, instead of its whole past: position $t$
+# may attend to position $s$ when $t - w < s \le t$, so the mask of section 2 becomes
+#
+# $$M^{(w)}_{ts} = \begin{cases} 0 & t - w < s \le t \\ -\infty & \text{otherwise} \end{cases}.$$
+#
+# Write `local_attention(q, k, v, w)` that takes `q`, `k`, `v` of shape `(..., T, d)` and returns the
+# outputs of scaled dot-product attention with this mask, of shape `(..., T, d)` (the outputs only,
+# not the weights). The check runs your function on random inputs of its own, with several windows,
+# and compares with its own computation.
+
+# %% tags=["exercise"]
+answer = ...  # a function local_attention(q, k, v, w) -> a tensor of q's shape
+check("06.4", answer)
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} slideshow={"slide_type": "subslide"} tags=["solution", "hide-cell"]
+# Solution: the lag t - s of every pair gives the mask; section 2's `attention` does the rest.
+def local_attention(q, k, v, w):
+    T = q.shape[-2]
+    ar = torch.arange(T, device=q.device)
+    lag = ar[:, None] - ar[None, :]  # (T, T): t - s
+    allowed = (lag >= 0) & (lag < w)  # (T, T): 0 <= t - s < w
+    return attention(q, k, v, allowed)[0]  # (..., T, d)
+
+
+q4, k4, v4 = torch.randn(3, 2, 8, 16, generator=make_generator())  # 3 × (2, 8, 16): two rows of 8 positions
+assert torch.allclose(local_attention(q4, k4, v4, 8), attention(q4, k4, v4)[0])  # a window of T: plain causal
+answer = local_attention
+assert check("06.4", answer)
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Results
 #
@@ -1365,23 +1747,3 @@ assert check("06.3", answer, probs=first_letters)
 # %%
 # NBVAL_IGNORE_OUTPUT
 publish("06_transformer", our_rows)
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Where next: make more of your own list
-#
-# Every model of the course, from the counting bigram to this Transformer, is packaged in
-# `utils/models/`, one module per family, beside its notebook's recipe, and the `sequentia` command
-# trains them on any list, one item per line. The README's section
-# "Make more of your own list" (in `README.md` at the top of the repository) trains this notebook's
-# Transformer on other lists that `make data` provisions — the 4,891 names of the world's country
-# subdivisions, sympy's dotted module names, country names in Russian — with two commands:
-#
-# ```bash
-# sequentia train -i data/subdivisions.txt --type transformer -o runs/subdivisions
-# sequentia sample runs/subdivisions -n 12
-# ```
-#
-# With no tuning flags the command sizes this notebook's recipe to the list (a list six times smaller
-# than the names wants fewer steps and more dropout), keeps the best weights on dev and stops when dev
-# stops improving. Try it on a list of your own: the course's split, checks and clear error messages
-# come with it.
