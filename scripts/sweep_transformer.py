@@ -62,12 +62,15 @@ ADAMW = [
 #: matrices changes (:func:`utils.muon.muon_adamw`); a Muon step costs a little more, so 5,000 steps.
 MUON = dict(CHOSEN, n_head=2, steps=5000, optimizer="muon")
 
-#: Muon's learning rate (shared with AdamW through the RMS matching), around :data:`MUON`. Its
-#: momentum (0.95, Nesterov) and Newton–Schulz steps (5) are the published defaults, not swept here.
+#: Muon's own knobs, one at a time around :data:`MUON`: the learning rate (shared with AdamW through
+#: the RMS matching), the momentum (Nesterov), the number of Newton–Schulz steps and the warmup.
 MUON_SETTINGS = [
     ("muon, 5,000 steps", MUON),
     ("muon, lr 5e-3", dict(MUON, lr=5e-3)),
     ("muon, lr 1.2e-2", dict(MUON, lr=1.2e-2)),
+    ("muon, momentum 0.9", dict(MUON, momentum=0.9)),
+    ("muon, 3 Newton-Schulz steps", dict(MUON, ns_steps=3)),
+    ("muon, warmup 500", dict(MUON, warmup=500)),
 ]
 
 #: The seeds of the final comparison (initialisation, batch order and dropout all change with it).
